@@ -1,0 +1,268 @@
+//! The audit log: append-only, chained with SM3 (SPEC §4.4).
+//!
+//! Entries are chained per *stream* (a pharmacy, a district, the city, a user's
+//! sign-ins...), not globally, so that the chain never serialises all writes:
+//! appending locks only the stream's head row, in the caller's transaction, so
+//! the entry commits or rolls back with the change it records and two writers
+//! of one stream queue on the head row instead of forking the chain.
+//!
+//! Each entry's hash is SM3 over the previous entry's hash and the entry's
+//! canonical fields; `audit_head` keeps each stream's last sequence and hash, so
+//! deleting the newest entries is caught as well as editing, deleting or
+//! reordering older ones. Entries carry ids and codes, never personal data.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use crate::{auth::Caller, crypto::sm3};
+
+/// The hash before the first entry of every stream.
+pub const GENESIS: [u8; 32] = [0u8; 32];
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub role: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor { user_id: None, role: Some("system".into()) }
+    }
+    pub fn user(user_id: Uuid, role: &str) -> Actor {
+        Actor { user_id: Some(user_id), role: Some(role.to_owned()) }
+    }
+}
+
+impl From<&Caller> for Actor {
+    fn from(c: &Caller) -> Actor {
+        Actor::user(c.user_id, c.role.as_str())
+    }
+}
+
+/// One change to record.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// `pharmacy:<id>`, `district:<code>`, `city`, `user:<id>`, `system`...
+    pub stream: String,
+    pub actor: Actor,
+    /// What happened, e.g. `auth.login`, `registration.create`.
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: Option<String>,
+    /// Ids, codes and counts only: never names, ID numbers or tokens.
+    pub detail: Value,
+}
+
+impl Entry<'_> {
+    /// The stream a caller's actions belong to: their pharmacy, their district,
+    /// else their own user stream.
+    pub fn stream_of(caller: &Caller) -> String {
+        if let Some(p) = caller.pharmacy_id {
+            format!("pharmacy:{p}")
+        } else if let Some(d) = &caller.district_code {
+            format!("district:{d}")
+        } else {
+            format!("user:{}", caller.user_id)
+        }
+    }
+}
+
+/// The hashed form of an entry: every field that is stored, in a fixed order,
+/// each length-prefixed so no two different entries serialise alike.
+#[allow(clippy::too_many_arguments)]
+fn entry_hash(
+    prev: &[u8],
+    stream: &str,
+    seq: i64,
+    created_at: DateTime<Utc>,
+    actor_user_id: Option<Uuid>,
+    actor_role: Option<&str>,
+    action: &str,
+    object_type: &str,
+    object_id: Option<&str>,
+    detail: &Value,
+) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(256);
+    let mut field = |b: &[u8]| {
+        buf.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        buf.extend_from_slice(b);
+    };
+    field(prev);
+    field(stream.as_bytes());
+    field(&seq.to_be_bytes());
+    field(&created_at.timestamp_micros().to_be_bytes());
+    field(actor_user_id.map(|u| u.to_string()).unwrap_or_default().as_bytes());
+    field(actor_role.unwrap_or_default().as_bytes());
+    field(action.as_bytes());
+    field(object_type.as_bytes());
+    field(object_id.unwrap_or_default().as_bytes());
+    // serde_json's map is ordered by key, so jsonb read back serialises alike.
+    field(serde_json::to_string(detail).unwrap_or_default().as_bytes());
+    sm3(&buf)
+}
+
+/// Appends an entry in the caller's transaction; returns its id.
+pub async fn append(conn: &mut PgConnection, entry: Entry<'_>) -> Result<i64, sqlx::Error> {
+    // Take (or create) the stream's head; the row lock orders writers of one stream.
+    sqlx::query("INSERT INTO audit_head (stream, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (stream) DO NOTHING")
+        .bind(&entry.stream)
+        .bind(&GENESIS[..])
+        .execute(&mut *conn)
+        .await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE stream = $1 FOR UPDATE")
+        .bind(&entry.stream)
+        .fetch_one(&mut *conn)
+        .await?;
+    let seq: i64 = head.get::<i64, _>("seq") + 1;
+    let prev: Vec<u8> = head.get("hash");
+    let created_at = Utc::now().trunc_subsecs(6);
+    let hash = entry_hash(
+        &prev,
+        &entry.stream,
+        seq,
+        created_at,
+        entry.actor.user_id,
+        entry.actor.role.as_deref(),
+        entry.action,
+        entry.object_type,
+        entry.object_id.as_deref(),
+        &entry.detail,
+    );
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_log (stream, seq, created_at, actor_user_id, actor_role, action, object_type, object_id, detail, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING audit_log_id",
+    )
+    .bind(&entry.stream)
+    .bind(seq)
+    .bind(created_at)
+    .bind(entry.actor.user_id)
+    .bind(entry.actor.role.as_deref())
+    .bind(entry.action)
+    .bind(entry.object_type)
+    .bind(entry.object_id.as_deref())
+    .bind(&entry.detail)
+    .bind(&prev)
+    .bind(&hash[..])
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET seq = $2, hash = $3 WHERE stream = $1")
+        .bind(&entry.stream)
+        .bind(seq)
+        .bind(&hash[..])
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// Appends in its own transaction (for events with no other write, e.g. a
+/// failed sign-in).
+pub async fn append_alone(pool: &PgPool, entry: Entry<'_>) -> Result<i64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let id = append(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The first broken link found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub stream: String,
+    /// The entry at fault, when there is one (absent when entries are missing at the end).
+    pub audit_log_id: Option<i64>,
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.audit_log_id {
+            Some(id) => write!(f, "stream {} seq {} (audit_log_id {}): {}", self.stream, self.seq, id, self.reason),
+            None => write!(f, "stream {} seq {}: {}", self.stream, self.seq, self.reason),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub streams: u64,
+    pub entries: u64,
+}
+
+/// Walks every stream from its first entry and checks sequence, links, hashes
+/// and the head. Streams are checked in name order; the first break is returned.
+pub async fn verify(pool: &PgPool) -> Result<Result<Verified, Broken>, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let heads: Vec<(String, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT stream, seq, hash FROM audit_head ORDER BY stream").fetch_all(pool).await?;
+    let mut stats = Verified::default();
+    // Streams with entries but no head (a head row deleted).
+    let orphan: Option<(String, i64, i64)> = sqlx::query_as(
+        "SELECT l.stream, l.seq, l.audit_log_id FROM audit_log l LEFT JOIN audit_head h USING (stream)
+         WHERE h.stream IS NULL ORDER BY l.stream, l.seq LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if let Some((stream, seq, id)) = orphan {
+        return Ok(Err(Broken { stream, audit_log_id: Some(id), seq, reason: "stream head missing".into() }));
+    }
+    for (stream, head_seq, head_hash) in heads {
+        stats.streams += 1;
+        let mut prev = GENESIS.to_vec();
+        let mut expected_seq = 1i64;
+        let mut rows = sqlx::query(
+            "SELECT audit_log_id, seq, created_at, actor_user_id, actor_role, action, object_type, object_id, detail, prev_hash, hash
+             FROM audit_log WHERE stream = $1 ORDER BY seq",
+        )
+        .bind(&stream)
+        .fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            let id: i64 = row.get("audit_log_id");
+            let seq: i64 = row.get("seq");
+            let broken = |reason: &str| Broken { stream: stream.clone(), audit_log_id: Some(id), seq, reason: reason.into() };
+            if seq != expected_seq {
+                return Ok(Err(broken(&format!("expected seq {expected_seq}: an entry is missing or out of order"))));
+            }
+            let stored_prev: Vec<u8> = row.get("prev_hash");
+            if stored_prev != prev {
+                return Ok(Err(broken("previous-hash link does not match the previous entry")));
+            }
+            let detail: Value = row.get("detail");
+            let actor_role: Option<String> = row.get("actor_role");
+            let object_id: Option<String> = row.get("object_id");
+            let action: String = row.get("action");
+            let object_type: String = row.get("object_type");
+            let computed = entry_hash(
+                &prev,
+                &stream,
+                seq,
+                row.get("created_at"),
+                row.get("actor_user_id"),
+                actor_role.as_deref(),
+                &action,
+                &object_type,
+                object_id.as_deref(),
+                &detail,
+            );
+            let stored: Vec<u8> = row.get("hash");
+            if stored != computed {
+                return Ok(Err(broken("content does not match its hash (edited)")));
+            }
+            prev = stored;
+            expected_seq += 1;
+            stats.entries += 1;
+        }
+        let last = expected_seq - 1;
+        if last != head_seq || prev != head_hash {
+            return Ok(Err(Broken {
+                stream: stream.clone(),
+                audit_log_id: None,
+                seq: last + 1,
+                reason: format!("head says {head_seq} entries, found {last}: newest entries deleted"),
+            }));
+        }
+    }
+    Ok(Ok(stats))
+}

@@ -1,0 +1,95 @@
+//! Who is calling, and what they may do.
+//!
+//! - `Role`: the six roles of SPEC §1.
+//! - `sessions`: opaque bearer tokens kept in Redis, so every instance sees a
+//!   logout or a revocation at once (SPEC §2 "stateless").
+//! - `guard`: one poem-openapi security scheme per set of roles; an endpoint
+//!   declares who may call it by the guard it takes.
+//! - `scope`: the rows a caller may see (own pharmacy / own district / all),
+//!   applied to queries by one helper.
+//! - `password`, `lockout`: argon2id and the failure lock of SPEC §5.
+
+pub mod guard;
+pub mod invite;
+pub mod lockout;
+pub mod password;
+pub mod scope;
+pub mod sessions;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use guard::*;
+pub use scope::Scope;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, poem_openapi::Enum)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum Role {
+    /// 店员
+    Clerk,
+    /// 店长
+    PharmacyManager,
+    /// 区局检查员
+    Inspector,
+    /// 市局管理员
+    CityAdmin,
+    /// 审批人员
+    Approver,
+    /// 企业
+    Enterprise,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Clerk,
+        Role::PharmacyManager,
+        Role::Inspector,
+        Role::CityAdmin,
+        Role::Approver,
+        Role::Enterprise,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::PharmacyManager => "pharmacy_manager",
+            Role::Inspector => "inspector",
+            Role::CityAdmin => "city_admin",
+            Role::Approver => "approver",
+            Role::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles bound to a pharmacy.
+    pub fn is_pharmacy_staff(self) -> bool {
+        matches!(self, Role::Clerk | Role::PharmacyManager)
+    }
+}
+
+/// The authenticated caller, as stored with the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub pharmacy_id: Option<Uuid>,
+    pub district_code: Option<String>,
+    /// Set after an admin reset or for an initial password: only `any_user`
+    /// endpoints (change password, /me, logout) are open until it is changed.
+    #[serde(default)]
+    pub must_change_password: bool,
+    /// Hash of the bearer token (never the token itself), for logout.
+    #[serde(skip)]
+    pub session_key: String,
+}
+
+impl Caller {
+    /// What this caller may see.
+    pub fn scope(&self) -> Scope {
+        Scope::of(self)
+    }
+}

@@ -1,0 +1,82 @@
+//! Password hashing (argon2id) and the complexity rule (MLPS level 3).
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+
+use crate::error::ApiError;
+
+/// At least 10 characters with three of: lower case, upper case, digits, symbols.
+pub fn check_complexity(password: &str) -> Result<(), ApiError> {
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .into_iter()
+    .filter(|&b| b)
+    .count();
+    if password.chars().count() < 10 || classes < 3 {
+        return Err(ApiError::unprocessable(
+            "PASSWORD_TOO_WEAK",
+            "密码至少 10 位，且包含大写字母、小写字母、数字、符号中的三种",
+        )
+        .field("password", "PASSWORD_TOO_WEAK", "请设置更复杂的密码"));
+    }
+    Ok(())
+}
+
+/// argon2id with the crate's default (OWASP) parameters, off the async runtime.
+pub async fn hash(password: &str) -> anyhow::Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+    })
+    .await?
+}
+
+/// Constant-time verification; an unparsable stored hash never matches.
+pub async fn verify(password: &str, stored: &str) -> bool {
+    let password = password.to_owned();
+    let stored = stored.to_owned();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored)
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash to verify against when the user does not exist, so that an unknown
+/// username costs the same time as a wrong password.
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W5pOzoYvMtwvx1uUtBPsXMUzb6dFBjCC0R7p3rKuLXc";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complexity() {
+        assert!(check_complexity("Short1!").is_err());
+        assert!(check_complexity("alllowercase").is_err());
+        assert!(check_complexity("lowerUPPER12").is_ok());
+        assert!(check_complexity("lower-case-123").is_ok());
+    }
+
+    #[tokio::test]
+    async fn hash_and_verify() {
+        let h = hash("Correct-Horse-1").await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("Correct-Horse-1", &h).await);
+        assert!(!verify("Correct-Horse-2", &h).await);
+        assert!(!verify("x", "not a hash").await);
+        assert!(!verify("x", DUMMY_HASH).await);
+    }
+}

@@ -1,0 +1,298 @@
+//! Typed settings, read once at start-up.
+//!
+//! Sources, in order of precedence: the process environment, then the TOML file
+//! named by `$YAOJIAN_CONFIG` (keys are the same names, lower-case, e.g.
+//! `database_url = "..."`, plus the `[[sync.targets]]` tables of SPEC §6).
+//! A missing or malformed setting stops start-up with one line naming it.
+
+use std::{collections::HashMap, fmt, time::Duration};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::crypto::MasterKeys;
+
+/// One setting that could not be read: the message names the variable and
+/// never contains its value (it may be a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration error: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub redis_url: SecretString,
+    /// Prefix of every Redis key we write, so that several deployments (or
+    /// tests) can share one Redis without seeing each other's keys.
+    pub redis_prefix: String,
+    pub database_max_connections: u32,
+    pub wechat: WechatConfig,
+    pub master_keys: MasterKeys,
+    /// True when `YAOJIAN_MASTER_KEY` was not set and the development key is used.
+    pub master_key_is_development_default: bool,
+    pub auth: AuthConfig,
+    pub log_format: LogFormat,
+    /// The raw TOML document, kept for later sections (sync targets, policy).
+    pub file: toml::Table,
+}
+
+#[derive(Clone)]
+pub struct WechatConfig {
+    pub appid: String,
+    pub secret: SecretString,
+    pub api_base: String,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Absolute lifetime of an access token (SPEC §3: 2 hours).
+    pub token_ttl: Duration,
+    /// A token unused for this long expires (MLPS idle timeout).
+    pub idle_timeout: Duration,
+    /// Failures within `lockout_window` that lock an account.
+    pub lockout_threshold: u32,
+    pub lockout_window: Duration,
+    pub lockout_duration: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(2 * 3600),
+            idle_timeout: Duration::from_secs(30 * 60),
+            lockout_threshold: 5,
+            lockout_window: Duration::from_secs(15 * 60),
+            lockout_duration: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("redis_prefix", &self.redis_prefix)
+            .field("wechat_appid", &self.wechat.appid)
+            .field("wechat_api_base", &self.wechat.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where settings come from: the environment first, then the TOML file.
+struct Source {
+    env: HashMap<String, String>,
+    file: toml::Table,
+}
+
+impl Source {
+    fn get(&self, name: &str) -> Option<String> {
+        if let Some(v) = self.env.get(name).filter(|v| !v.trim().is_empty()) {
+            return Some(v.trim().to_owned());
+        }
+        match self.file.get(&name.to_ascii_lowercase()) {
+            Some(toml::Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Some(toml::Value::Integer(i)) => Some(i.to_string()),
+            Some(toml::Value::Boolean(b)) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    fn required(&self, name: &str) -> Result<String, ConfigError> {
+        self.get(name)
+            .ok_or_else(|| ConfigError(format!("{name} is not set")))
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| ConfigError(format!("{name} is malformed"))),
+        }
+    }
+
+    fn seconds(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
+        let secs: u64 = self.parsed(name, default.as_secs())?;
+        if secs == 0 {
+            return Err(ConfigError(format!("{name} must be greater than 0")));
+        }
+        Ok(Duration::from_secs(secs))
+    }
+}
+
+impl Config {
+    /// Reads the process environment (and `$YAOJIAN_CONFIG`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    /// Reads settings from the given variables (and the file they name).
+    pub fn from_vars(env: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let file = match env.get("YAOJIAN_CONFIG").filter(|p| !p.is_empty()) {
+            None => toml::Table::new(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("YAOJIAN_CONFIG: cannot read {path}: {e}"))
+                })?;
+                text.parse::<toml::Table>().map_err(|e| {
+                    ConfigError(format!(
+                        "YAOJIAN_CONFIG: {path} is not valid TOML: {}",
+                        e.message()
+                    ))
+                })?
+            }
+        };
+        let src = Source { env, file };
+
+        let database_url = src.required("DATABASE_URL")?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError(
+                "DATABASE_URL is malformed (expected postgres://...)".into(),
+            ));
+        }
+        let redis_url = src.required("REDIS_URL")?;
+        if redis::IntoConnectionInfo::into_connection_info(redis_url.as_str()).is_err() {
+            return Err(ConfigError(
+                "REDIS_URL is malformed (expected redis://...)".into(),
+            ));
+        }
+
+        let api_base = src
+            .get("WECHAT_API_BASE")
+            .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.to_owned());
+        if reqwest::Url::parse(&api_base).is_err() {
+            return Err(ConfigError("WECHAT_API_BASE is malformed (expected a URL)".into()));
+        }
+        let wechat = WechatConfig {
+            appid: src.required("WECHAT_APPID")?,
+            secret: SecretString::from(src.required("WECHAT_SECRET")?),
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            timeout: src.seconds("WECHAT_TIMEOUT_SECS", Duration::from_secs(5))?,
+        };
+
+        let (master_keys, master_key_is_development_default) = match src.get("YAOJIAN_MASTER_KEY") {
+            Some(text) => (
+                MasterKeys::parse(&text)
+                    .map_err(|e| ConfigError(format!("YAOJIAN_MASTER_KEY is malformed: {e}")))?,
+                false,
+            ),
+            None => (MasterKeys::development_default(), true),
+        };
+
+        let defaults = AuthConfig::default();
+        let auth = AuthConfig {
+            token_ttl: src.seconds("YAOJIAN_TOKEN_TTL_SECS", defaults.token_ttl)?,
+            idle_timeout: src.seconds("YAOJIAN_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
+            lockout_threshold: src.parsed("YAOJIAN_LOCKOUT_THRESHOLD", defaults.lockout_threshold)?,
+            lockout_window: src.seconds("YAOJIAN_LOCKOUT_WINDOW_SECS", defaults.lockout_window)?,
+            lockout_duration: src.seconds("YAOJIAN_LOCKOUT_SECS", defaults.lockout_duration)?,
+        };
+
+        let log_format = match src.get("YAOJIAN_LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(_) => {
+                return Err(ConfigError(
+                    "YAOJIAN_LOG_FORMAT is malformed (expected json or pretty)".into(),
+                ));
+            }
+        };
+
+        Ok(Config {
+            database_url: SecretString::from(database_url),
+            redis_url: SecretString::from(redis_url),
+            redis_prefix: src.get("REDIS_KEY_PREFIX").unwrap_or_else(|| "yj:".into()),
+            database_max_connections: src.parsed("DATABASE_MAX_CONNECTIONS", 16)?,
+            wechat,
+            master_keys,
+            master_key_is_development_default,
+            auth,
+            log_format,
+            file: src.file,
+        })
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> HashMap<String, String> {
+        [
+            ("DATABASE_URL", "postgres://localhost/yaojian"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("WECHAT_APPID", "wx0000000000000000"),
+            ("WECHAT_SECRET", "s"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn the_four_required_variables_start_a_server() {
+        let cfg = Config::from_vars(base()).unwrap();
+        assert!(cfg.master_key_is_development_default);
+        assert_eq!(cfg.wechat.api_base, DEFAULT_WECHAT_API_BASE);
+        assert_eq!(cfg.auth.token_ttl, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn a_missing_setting_is_named() {
+        for name in ["DATABASE_URL", "REDIS_URL", "WECHAT_APPID", "WECHAT_SECRET"] {
+            let mut env = base();
+            env.remove(name);
+            let err = Config::from_vars(env).unwrap_err();
+            assert_eq!(err.to_string(), format!("configuration error: {name} is not set"));
+        }
+    }
+
+    #[test]
+    fn a_malformed_setting_is_named_without_its_value() {
+        let mut env = base();
+        env.insert("YAOJIAN_MASTER_KEY".into(), "tooshort-secret".into());
+        let err = Config::from_vars(env).unwrap_err().to_string();
+        assert!(err.contains("YAOJIAN_MASTER_KEY"), "{err}");
+        assert!(!err.contains("tooshort-secret"), "{err}");
+
+        let mut env = base();
+        env.insert("DATABASE_MAX_CONNECTIONS".into(), "many".into());
+        assert!(Config::from_vars(env).unwrap_err().to_string().contains("DATABASE_MAX_CONNECTIONS"));
+    }
+
+    #[test]
+    fn the_file_fills_what_the_environment_lacks() {
+        let dir = std::env::temp_dir().join(format!("yj-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("yaojian.toml");
+        std::fs::write(&path, "wechat_api_base = \"http://127.0.0.1:9\"\nredis_key_prefix = \"t:\"\n").unwrap();
+        let mut env = base();
+        env.insert("YAOJIAN_CONFIG".into(), path.display().to_string());
+        let cfg = Config::from_vars(env).unwrap();
+        assert_eq!(cfg.wechat.api_base, "http://127.0.0.1:9");
+        assert_eq!(cfg.redis_prefix, "t:");
+
+        std::fs::write(&path, "not = [valid").unwrap();
+        let mut env = base();
+        env.insert("YAOJIAN_CONFIG".into(), path.display().to_string());
+        assert!(Config::from_vars(env).unwrap_err().to_string().contains("not valid TOML"));
+    }
+}

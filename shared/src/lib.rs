@@ -1,0 +1,22 @@
+//! The library every Yaojian function stands on (SPEC §2): configuration,
+//! errors, telemetry, database, Redis, auth and access rules, domain types,
+//! national crypto, the audit chain and the WeChat client.
+
+pub mod audit;
+pub mod auth;
+pub mod body;
+pub mod cache;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod group;
+pub mod ratelimit;
+pub mod state;
+pub mod telemetry;
+pub mod time;
+pub mod wechat;
+
+pub use error::ApiError;
+pub use state::AppState;

@@ -1,0 +1,51 @@
+//! What every handler reaches through `Data<&AppState>`: pools, clients, keys.
+//! Nothing here holds per-request or per-user state (SPEC §2 stateless).
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::{
+    auth::{lockout::Lockout, sessions::Sessions},
+    cache::Cache,
+    config::Config,
+    crypto::PiiCipher,
+    wechat::WechatApi,
+};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub db: PgPool,
+    pub cache: Cache,
+    pub sessions: Sessions,
+    pub lockout: Lockout,
+    pub pii: PiiCipher,
+    pub wechat: Arc<dyn WechatApi>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state from configuration; connects lazily (no I/O here).
+    pub fn build(config: Config) -> anyhow::Result<AppState> {
+        let db = crate::db::pool(&config)?;
+        let cache = Cache::connect(&config)?;
+        let wechat = Arc::new(crate::wechat::WechatMiniProgram::new(&config, cache.clone())?);
+        Ok(Self::from_parts(config, db, cache, wechat))
+    }
+
+    pub fn from_parts(config: Config, db: PgPool, cache: Cache, wechat: Arc<dyn WechatApi>) -> AppState {
+        let sessions = Sessions::new(cache.clone(), config.auth.clone());
+        let lockout = Lockout::new(cache.clone(), config.auth.clone());
+        let pii = PiiCipher::new(&config.master_keys);
+        AppState(Arc::new(Inner { config, db, cache, sessions, lockout, pii, wechat }))
+    }
+}

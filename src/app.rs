@@ -1,0 +1,86 @@
+//! The composed HTTP application.
+//!
+//! All APIs form one poem-openapi service (one OpenAPI document). `--only`
+//! mounts just the paths of the named function groups in front of it, so a
+//! deployed function answers 404 for every other group's routes and its
+//! `openapi.json` lists only its own operations.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, endpoint::BoxEndpoint, endpoint::make_sync, web::Html};
+use poem_openapi::OpenApiService;
+use shared::{AppState, group::FunctionGroup, telemetry::Observe};
+
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Every function group, in a stable order.
+pub fn all_groups() -> Vec<FunctionGroup> {
+    let mut groups = functions::groups();
+    groups.extend(mobile_api::groups());
+    groups
+}
+
+/// The groups selected by `--only` (all when `None`); unknown names are an error.
+pub fn select_groups(only: Option<&[String]>) -> anyhow::Result<Vec<FunctionGroup>> {
+    let all = all_groups();
+    let Some(names) = only else { return Ok(all) };
+    let known: BTreeSet<&str> = all.iter().map(|g| g.name).collect();
+    if let Some(bad) = names.iter().find(|n| !known.contains(n.as_str())) {
+        anyhow::bail!(
+            "unknown function group `{bad}` (known: {})",
+            known.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(all.into_iter().filter(|g| names.iter().any(|n| n == g.name)).collect())
+}
+
+type Api = (functions::Api, mobile_api::Api);
+
+fn service() -> OpenApiService<Api, ()> {
+    OpenApiService::new((functions::api(), mobile_api::api()), "Yaojian 药监 API", env!("CARGO_PKG_VERSION"))
+        .description("含特殊药品复方制剂销售登记、检查、审批与电子证照。错误均为 application/problem+json（见 SPEC §3）。")
+        .server(API_PREFIX)
+}
+
+/// The OpenAPI document of the selected groups.
+pub fn openapi_document(groups: &[FunctionGroup]) -> serde_json::Value {
+    let mut doc: serde_json::Value = serde_json::from_str(&service().spec()).expect("poem-openapi emits JSON");
+    let keep: BTreeSet<&str> = groups.iter().flat_map(|g| g.paths.iter().map(String::as_str)).collect();
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        paths.retain(|p, _| keep.contains(p.as_str()));
+    }
+    doc
+}
+
+/// The whole server: `/api/v1/...` for the selected groups, docs, operations.
+pub fn build(state: AppState, groups: &[FunctionGroup]) -> impl Endpoint + use<> {
+    let api: Arc<BoxEndpoint<'static>> = Arc::new(service().into_endpoint().map_to_response().boxed());
+    let mut v1 = Route::new();
+    for group in groups {
+        for path in &group.paths {
+            let route: &'static str = Box::leak(format!("{API_PREFIX}{path}").into_boxed_str());
+            v1 = v1.at(shared::group::to_route_pattern(path), Arc::clone(&api).with(Observe { route }));
+        }
+    }
+    let doc = openapi_document(groups);
+    let doc_text = doc.to_string();
+    let swagger = swagger_html(&doc_text);
+    let v1 = v1
+        .at("/openapi.json", make_sync(move |_| poem::Response::builder().content_type("application/json").body(doc_text.clone())))
+        .at("/docs", make_sync(move |_| Html(swagger.clone())));
+
+    Route::new()
+        .nest(API_PREFIX, v1)
+        .at("/healthz", crate::ops::healthz.with(Observe { route: "/healthz" }))
+        .at("/readyz", crate::ops::readyz.with(Observe { route: "/readyz" }))
+        .at("/metrics", crate::ops::metrics.with(Observe { route: "/metrics" }))
+        .data(state)
+        // Whatever poem itself refuses (no route, wrong method...) is problem+json too.
+        .catch_all_error(|e| async move { shared::error::problem_from_poem_error(e) })
+}
+
+/// Swagger UI, as poem-openapi renders it, showing the selected groups' document.
+fn swagger_html(doc: &str) -> String {
+    let svc = service();
+    svc.swagger_ui_html().replacen(&svc.spec(), doc, 1)
+}

@@ -1,0 +1,8 @@
+//! The `yaojian` command's library: composes the function groups of
+//! `functions/` and `mobile-api/` into one server, plus the operations
+//! endpoints, the demo seed and the fake WeChat used by the demo and tests.
+
+pub mod app;
+pub mod fake_wechat;
+pub mod ops;
+pub mod seed;

@@ -1,0 +1,235 @@
+//! `yaojian`: serve the functions, migrate, create an admin, seed the demo,
+//! verify the audit chain (SPEC §2). Reads configuration, then calls the library.
+
+use std::{io::Read, net::SocketAddr, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use poem::{Server, listener::TcpListener};
+use serde_json::json;
+use shared::{
+    AppState,
+    audit::{self, Actor, Entry},
+    auth::password,
+    config::Config,
+};
+use yaojian::{app, fake_wechat::FakeWechat, seed};
+
+#[derive(Parser)]
+#[command(name = "yaojian", version, about = "Yaojian 药监: special-drug sales registration, inspection, approvals")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve all function groups, or only those named.
+    Serve {
+        /// Address to bind. Default: 0.0.0.0 on $PORT, $FC_CUSTOM_LISTEN_PORT or
+        /// $FC_SERVER_PORT when one is set, else 127.0.0.1:8080.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Comma-separated function groups to serve (see `yaojian groups`).
+        #[arg(long, value_delimiter = ',')]
+        only: Option<Vec<String>>,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Create or reset a city admin; password from $YAOJIAN_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "市局管理员")]
+        name: String,
+    },
+    /// Idempotent demo data: districts, pharmacies, users; prints how to log in.
+    SeedDemo,
+    /// The audit chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// List the function groups (what `serve --only` and deployments name).
+    Groups,
+    /// Development helpers.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain; exits 1 naming the first broken entry.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Run the fake WeChat API (demo and tests only).
+    FakeWechat {
+        #[arg(long, default_value = "127.0.0.1:9780")]
+        bind: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("yaojian: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config() -> anyhow::Result<Config> {
+    let cfg = Config::from_env()?;
+    shared::telemetry::init_logging(cfg.log_format);
+    if cfg.master_key_is_development_default {
+        tracing::warn!(
+            "YAOJIAN_MASTER_KEY is not set: using the PUBLIC DEVELOPMENT KEY. Personal data is NOT protected. Never run production like this."
+        );
+    }
+    Ok(cfg)
+}
+
+/// `--bind`, else the serverless platforms' port variables, else local.
+fn bind_address(bind: Option<SocketAddr>) -> anyhow::Result<SocketAddr> {
+    if let Some(addr) = bind {
+        return Ok(addr);
+    }
+    for var in ["PORT", "FC_CUSTOM_LISTEN_PORT", "FC_SERVER_PORT"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            let port: u16 = v.parse().map_err(|_| anyhow::anyhow!("configuration error: {var} is malformed (expected a port number)"))?;
+            return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+        }
+    }
+    Ok(SocketAddr::from(([127, 0, 0, 1], 8080)))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { bind, only } => {
+            let addr = bind_address(bind)?;
+            let groups = app::select_groups(only.as_deref())?;
+            let cfg = load_config()?;
+            let state = AppState::build(cfg)?;
+            let names: Vec<&str> = groups.iter().map(|g| g.name).collect();
+            tracing::info!(%addr, groups = ?names, "serving");
+            let listener = TcpListener::bind(addr);
+            Server::new(listener)
+                .run_with_graceful_shutdown(app::build(state, &groups), shutdown_signal(), Some(std::time::Duration::from_secs(10)))
+                .await?;
+        }
+        Command::Migrate => {
+            let state = AppState::build(load_config()?)?;
+            shared::db::migrate(&state.db).await?;
+            println!("migrations applied");
+        }
+        Command::CreateAdmin { username, name } => {
+            let state = AppState::build(load_config()?)?;
+            let password_text = match std::env::var("YAOJIAN_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            if let Err(e) = password::check_complexity(&password_text) {
+                anyhow::bail!("{}", e.title);
+            }
+            let hash = password::hash(&password_text).await?;
+            let mut tx = state.db.begin().await?;
+            let user_id: uuid::Uuid = sqlx::query_scalar(
+                "INSERT INTO app_user (user_id, role, display_name, username, password_hash)
+                 VALUES ($1, 'city_admin', $2, $3, $4)
+                 ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = 'city_admin',
+                     status = 'active', must_change_password = false, pharmacy_id = NULL
+                 RETURNING user_id",
+            )
+            .bind(uuid::Uuid::new_v4())
+            .bind(&name)
+            .bind(username.trim())
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit::append(
+                &mut tx,
+                Entry {
+                    stream: "city".into(),
+                    actor: Actor::system(),
+                    action: "user.create_admin",
+                    object_type: "user",
+                    object_id: Some(user_id.to_string()),
+                    detail: json!({}),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            // A reset also ends the account's sessions and lock.
+            let _ = state.sessions.revoke_all(user_id).await;
+            let _ = state.lockout.clear(&username).await;
+            println!("city admin `{}` ready (user id {user_id})", username.trim());
+        }
+        Command::SeedDemo => {
+            let state = AppState::build(load_config()?)?;
+            let password_text = std::env::var("YAOJIAN_DEMO_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| format!("Demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]));
+            let logins = seed::demo(&state, &password_text).await?;
+            println!("demo data ready: 13 Wuhan districts, 3 pharmacies, 5 users");
+            println!("password sign-in (POST /api/v1/auth/login), password `{}`:", logins.password);
+            println!("  admin      city admin");
+            println!("  inspector  inspector of 江岸区 (420102)");
+            println!("  manager    manager of 江岸区民生大药房");
+            println!("WeChat sign-in (POST /api/v1/auth/wechat/login) against the fake WeChat:");
+            println!("  any code          → the clerk of 江岸区民生大药房 (bound)");
+            println!("  code openid:NEW1  → an unbound account; bind it with invite code {}", logins.clerk_invite_code);
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let state = AppState::build(load_config()?)?;
+            match audit::verify(&state.db).await? {
+                Ok(v) => println!("audit chain intact: {} streams, {} entries", v.streams, v.entries),
+                Err(broken) => {
+                    println!("audit chain BROKEN at {broken}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Groups => {
+            for g in app::all_groups() {
+                println!("{:<16} {}", g.name, g.description);
+            }
+        }
+        Command::Dev { command: DevCommand::FakeWechat { bind } } => {
+            let fake = FakeWechat::start_on(&bind).await?;
+            println!("fake WeChat on {} (appid {}, secret {})", fake.base_url(), yaojian::fake_wechat::APPID, yaojian::fake_wechat::SECRET);
+            shutdown_signal().await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,133 @@
+//! Reference data and the demo (`yaojian seed-demo`). Idempotent: fixed ids,
+//! upserts; running it twice changes nothing but the demo passwords' hashes.
+
+use serde_json::json;
+use shared::{
+    AppState,
+    audit::{self, Actor, Entry},
+    auth::{invite, password},
+};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Wuhan (420100) and its 13 districts, GB/T 2260.
+pub const WUHAN_DISTRICTS: &[(&str, &str)] = &[
+    ("420102", "江岸区"),
+    ("420103", "江汉区"),
+    ("420104", "硚口区"),
+    ("420105", "汉阳区"),
+    ("420106", "武昌区"),
+    ("420107", "青山区"),
+    ("420111", "洪山区"),
+    ("420112", "东西湖区"),
+    ("420113", "汉南区"),
+    ("420114", "蔡甸区"),
+    ("420115", "江夏区"),
+    ("420116", "黄陂区"),
+    ("420117", "新洲区"),
+];
+
+pub async fn districts(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    for (code, name) in WUHAN_DISTRICTS {
+        sqlx::query(
+            "INSERT INTO district (district_code, name, city_code) VALUES ($1, $2, '420100')
+             ON CONFLICT (district_code) DO UPDATE SET name = excluded.name",
+        )
+        .bind(code)
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stable ids for demo rows, so re-running updates instead of duplicating.
+fn demo_id(name: &str) -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("yaojian-demo/{name}").as_bytes())
+}
+
+pub struct DemoLogins {
+    pub password: String,
+    pub clerk_invite_code: String,
+}
+
+struct DemoPharmacy {
+    key: &'static str,
+    name: &'static str,
+    licence: &'static str,
+    uscc: &'static str,
+    district: &'static str,
+    address: &'static str,
+}
+
+const PHARMACIES: &[DemoPharmacy] = &[
+    DemoPharmacy { key: "ph1", name: "江岸区民生大药房", licence: "鄂CA0270001", uscc: "91110000600037341L", district: "420102", address: "武汉市江岸区解放大道1000号" },
+    DemoPharmacy { key: "ph2", name: "江岸区百姓药店", licence: "鄂CA0270002", uscc: "91512081MA62K0260E", district: "420102", address: "武汉市江岸区中山大道200号" },
+    DemoPharmacy { key: "ph3", name: "武昌区健康药房", licence: "鄂CA0270003", uscc: "11100000MB0341032Y", district: "420106", address: "武汉市武昌区中南路88号" },
+];
+
+/// (key, role, display name, username, pharmacy key, district, WeChat openid)
+type DemoUser = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>, Option<&'static str>);
+
+const USERS: &[DemoUser] = &[
+    ("admin", "city_admin", "市局管理员", Some("admin"), None, None, None),
+    ("inspector", "inspector", "江岸区检查员", Some("inspector"), None, Some("420102"), Some("oDEMO_inspector_0000000000")),
+    ("manager", "pharmacy_manager", "民生店长", Some("manager"), Some("ph1"), None, Some("oDEMO_manager_00000000000")),
+    ("clerk", "clerk", "民生店员", None, Some("ph1"), None, Some(crate::fake_wechat::DEMO_OPENID)),
+    ("clerk2", "clerk", "民生新店员", None, Some("ph1"), None, None),
+];
+
+pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoLogins> {
+    password::check_complexity(password_text).map_err(|e| anyhow::anyhow!("demo password: {}", e.title))?;
+    let hash = password::hash(password_text).await?;
+    let mut tx = state.db.begin().await?;
+    districts(&mut tx).await?;
+    for p in PHARMACIES {
+        sqlx::query(
+            "INSERT INTO pharmacy (pharmacy_id, name, licence_number, uscc, district_code, address, contact_phone)
+             VALUES ($1, $2, $3, $4, $5, $6, '027-80000000')
+             ON CONFLICT (pharmacy_id) DO UPDATE SET name = excluded.name, district_code = excluded.district_code, address = excluded.address",
+        )
+        .bind(demo_id(p.key))
+        .bind(p.name)
+        .bind(p.licence)
+        .bind(p.uscc)
+        .bind(p.district)
+        .bind(p.address)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (key, role, name, username, pharmacy, district, openid) in USERS {
+        sqlx::query(
+            "INSERT INTO app_user (user_id, role, display_name, username, password_hash, pharmacy_id, district_code, wechat_openid)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, status = 'active',
+                 must_change_password = false, wechat_openid = excluded.wechat_openid",
+        )
+        .bind(demo_id(key))
+        .bind(role)
+        .bind(name)
+        .bind(username)
+        .bind(username.map(|_| hash.as_str()))
+        .bind(pharmacy.map(demo_id))
+        .bind(district)
+        .bind(openid)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let clerk_invite_code = invite::issue(&mut tx, &state.pii, demo_id("clerk2"), Some(demo_id("manager"))).await?;
+    audit::append(
+        &mut tx,
+        Entry {
+            stream: "system".into(),
+            actor: Actor::system(),
+            action: "seed.demo",
+            object_type: "seed",
+            object_id: None,
+            detail: json!({ "pharmacies": PHARMACIES.len(), "users": USERS.len() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(DemoLogins { password: password_text.to_owned(), clerk_invite_code })
+}
