@@ -7,7 +7,10 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, endpoint::BoxEndpoint, endpoint::make_sync, web::Html};
+use poem::{
+    Endpoint, EndpointExt, IntoEndpoint, Route, endpoint::BoxEndpoint, endpoint::make_sync,
+    web::Html,
+};
 use poem_openapi::OpenApiService;
 use shared::{AppState, group::FunctionGroup, telemetry::Observe};
 
@@ -31,7 +34,10 @@ pub fn select_groups(only: Option<&[String]>) -> anyhow::Result<Vec<FunctionGrou
             known.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
-    Ok(all.into_iter().filter(|g| names.iter().any(|n| n == g.name)).collect())
+    Ok(all
+        .into_iter()
+        .filter(|g| names.iter().any(|n| n == g.name))
+        .collect())
 }
 
 type Api = (functions::Api, mobile_api::Api);
@@ -44,8 +50,12 @@ fn service() -> OpenApiService<Api, ()> {
 
 /// The OpenAPI document of the selected groups.
 pub fn openapi_document(groups: &[FunctionGroup]) -> serde_json::Value {
-    let mut doc: serde_json::Value = serde_json::from_str(&service().spec()).expect("poem-openapi emits JSON");
-    let keep: BTreeSet<&str> = groups.iter().flat_map(|g| g.paths.iter().map(String::as_str)).collect();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&service().spec()).expect("poem-openapi emits JSON");
+    let keep: BTreeSet<&str> = groups
+        .iter()
+        .flat_map(|g| g.paths.iter().map(String::as_str))
+        .collect();
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         paths.retain(|p, _| keep.contains(p.as_str()));
     }
@@ -54,26 +64,48 @@ pub fn openapi_document(groups: &[FunctionGroup]) -> serde_json::Value {
 
 /// The whole server: `/api/v1/...` for the selected groups, docs, operations.
 pub fn build(state: AppState, groups: &[FunctionGroup]) -> impl Endpoint + use<> {
-    let api: Arc<BoxEndpoint<'static>> = Arc::new(service().into_endpoint().map_to_response().boxed());
+    // Install the recorder before the first request is counted.
+    shared::telemetry::metrics_handle();
+    let api: Arc<BoxEndpoint<'static>> =
+        Arc::new(service().into_endpoint().map_to_response().boxed());
     let mut v1 = Route::new();
     for group in groups {
         for path in &group.paths {
             let route: &'static str = Box::leak(format!("{API_PREFIX}{path}").into_boxed_str());
-            v1 = v1.at(shared::group::to_route_pattern(path), Arc::clone(&api).with(Observe { route }));
+            v1 = v1.at(
+                shared::group::to_route_pattern(path),
+                Arc::clone(&api).with(Observe { route }),
+            );
         }
     }
     let doc = openapi_document(groups);
     let doc_text = doc.to_string();
     let swagger = swagger_html(&doc_text);
     let v1 = v1
-        .at("/openapi.json", make_sync(move |_| poem::Response::builder().content_type("application/json").body(doc_text.clone())))
+        .at(
+            "/openapi.json",
+            make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/json")
+                    .body(doc_text.clone())
+            }),
+        )
         .at("/docs", make_sync(move |_| Html(swagger.clone())));
 
     Route::new()
         .nest(API_PREFIX, v1)
-        .at("/healthz", crate::ops::healthz.with(Observe { route: "/healthz" }))
-        .at("/readyz", crate::ops::readyz.with(Observe { route: "/readyz" }))
-        .at("/metrics", crate::ops::metrics.with(Observe { route: "/metrics" }))
+        .at(
+            "/healthz",
+            crate::ops::healthz.with(Observe { route: "/healthz" }),
+        )
+        .at(
+            "/readyz",
+            crate::ops::readyz.with(Observe { route: "/readyz" }),
+        )
+        .at(
+            "/metrics",
+            crate::ops::metrics.with(Observe { route: "/metrics" }),
+        )
         .data(state)
         // Whatever poem itself refuses (no route, wrong method...) is problem+json too.
         .catch_all_error(|e| async move { shared::error::problem_from_poem_error(e) })

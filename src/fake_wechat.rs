@@ -54,7 +54,9 @@ pub struct FakeWechat {
 impl FakeWechat {
     /// Starts on an ephemeral loopback port; the server lives as long as the runtime.
     pub async fn start() -> FakeWechat {
-        Self::start_on("127.0.0.1:0").await.expect("fake wechat binds")
+        Self::start_on("127.0.0.1:0")
+            .await
+            .expect("fake wechat binds")
     }
 
     pub async fn start_on(bind: &str) -> std::io::Result<FakeWechat> {
@@ -133,14 +135,20 @@ async fn jscode2session(state: Data<&Shared>, q: Query<CodeQuery>) -> poem::Resu
         "used" => err(40163, "code been used"),
         "busy" => err(-1, "system error"),
         "ratelimited" => err(45011, "api minute-quota reach limit"),
-        "down" => return Err(poem::Error::from_status(poem::http::StatusCode::BAD_GATEWAY)),
+        "down" => {
+            return Err(poem::Error::from_status(
+                poem::http::StatusCode::BAD_GATEWAY,
+            ));
+        }
         "slow" => {
             tokio::time::sleep(Duration::from_secs(10)).await;
             err(-1, "system error")
         }
         code => {
             let openid = code.strip_prefix("openid:").unwrap_or(DEMO_OPENID);
-            Json(json!({ "openid": openid, "session_key": "c2Vzc2lvbmtleQ==", "unionid": format!("u-{openid}") }))
+            Json(
+                json!({ "openid": openid, "session_key": "c2Vzc2lvbmtleQ==", "unionid": format!("u-{openid}") }),
+            )
         }
     })
 }
@@ -157,7 +165,10 @@ fn current_token(s: &FakeState) -> String {
 }
 
 #[handler]
-async fn stable_token(state: Data<&Shared>, body: Json<StableTokenBody>) -> poem::Result<Json<Value>> {
+async fn stable_token(
+    state: Data<&Shared>,
+    body: Json<StableTokenBody>,
+) -> poem::Result<Json<Value>> {
     if let Some(e) = outage(&state) {
         return Err(e);
     }
@@ -166,7 +177,9 @@ async fn stable_token(state: Data<&Shared>, body: Json<StableTokenBody>) -> poem
     }
     let mut s = state.lock().unwrap();
     s.token_calls += 1;
-    Ok(Json(json!({ "access_token": current_token(&s), "expires_in": 7200 })))
+    Ok(Json(
+        json!({ "access_token": current_token(&s), "expires_in": 7200 }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -177,7 +190,12 @@ struct TokenQuery {
 /// 40001 unless the token is the current one.
 fn check_token(state: &Shared, token: &str) -> Option<Json<Value>> {
     let s = state.lock().unwrap();
-    (token != current_token(&s)).then(|| err(40001, "invalid credential, access_token is invalid or not latest"))
+    (token != current_token(&s)).then(|| {
+        err(
+            40001,
+            "invalid credential, access_token is invalid or not latest",
+        )
+    })
 }
 
 async fn read_img(mut form: Multipart) -> Option<Vec<u8>> {
@@ -194,7 +212,11 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// The identity OCR reads, unless the image asks for an error.
-async fn ocr_identity(state: &Shared, token: &str, form: Multipart) -> Result<(String, String), Json<Value>> {
+async fn ocr_identity(
+    state: &Shared,
+    token: &str,
+    form: Multipart,
+) -> Result<(String, String), Json<Value>> {
     if let Some(e) = check_token(state, token) {
         return Err(e);
     }
@@ -209,11 +231,17 @@ async fn ocr_identity(state: &Shared, token: &str, form: Multipart) -> Result<(S
         return Err(err(-1, "system error"));
     }
     let s = state.lock().unwrap();
-    Ok(s.identity.clone().unwrap_or_else(|| ("张三".into(), "11010519491231002X".into())))
+    Ok(s.identity
+        .clone()
+        .unwrap_or_else(|| ("张三".into(), "11010519491231002X".into())))
 }
 
 #[handler]
-async fn ocr_idcard(state: Data<&Shared>, q: Query<TokenQuery>, form: Multipart) -> poem::Result<Json<Value>> {
+async fn ocr_idcard(
+    state: Data<&Shared>,
+    q: Query<TokenQuery>,
+    form: Multipart,
+) -> poem::Result<Json<Value>> {
     if let Some(e) = outage(&state) {
         return Err(e);
     }
@@ -227,7 +255,11 @@ async fn ocr_idcard(state: Data<&Shared>, q: Query<TokenQuery>, form: Multipart)
 }
 
 #[handler]
-async fn ocr_comm(state: Data<&Shared>, q: Query<TokenQuery>, form: Multipart) -> poem::Result<Json<Value>> {
+async fn ocr_comm(
+    state: Data<&Shared>,
+    q: Query<TokenQuery>,
+    form: Multipart,
+) -> poem::Result<Json<Value>> {
     if let Some(e) = outage(&state) {
         return Err(e);
     }
@@ -247,14 +279,22 @@ async fn ocr_comm(state: Data<&Shared>, q: Query<TokenQuery>, form: Multipart) -
 }
 
 #[handler]
-async fn subscribe_send(state: Data<&Shared>, q: Query<TokenQuery>, body: Json<Value>) -> poem::Result<Json<Value>> {
+async fn subscribe_send(
+    state: Data<&Shared>,
+    q: Query<TokenQuery>,
+    body: Json<Value>,
+) -> poem::Result<Json<Value>> {
     if let Some(e) = outage(&state) {
         return Err(e);
     }
     if let Some(e) = check_token(&state, &q.access_token) {
         return Ok(e);
     }
-    if body.get("touser").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if body
+        .get("touser")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Ok(err(40003, "invalid openid"));
     }
     state.lock().unwrap().sent_messages.push(body.0);

@@ -15,7 +15,11 @@ use shared::{
 use yaojian::{app, fake_wechat::FakeWechat, seed};
 
 #[derive(Parser)]
-#[command(name = "yaojian", version, about = "Yaojian 药监: special-drug sales registration, inspection, approvals")]
+#[command(
+    name = "yaojian",
+    version,
+    about = "Yaojian 药监: special-drug sales registration, inspection, approvals"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -108,7 +112,9 @@ fn bind_address(bind: Option<SocketAddr>) -> anyhow::Result<SocketAddr> {
         if let Ok(v) = std::env::var(var)
             && !v.is_empty()
         {
-            let port: u16 = v.parse().map_err(|_| anyhow::anyhow!("configuration error: {var} is malformed (expected a port number)"))?;
+            let port: u16 = v.parse().map_err(|_| {
+                anyhow::anyhow!("configuration error: {var} is malformed (expected a port number)")
+            })?;
             return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
         }
     }
@@ -126,7 +132,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracing::info!(%addr, groups = ?names, "serving");
             let listener = TcpListener::bind(addr);
             Server::new(listener)
-                .run_with_graceful_shutdown(app::build(state, &groups), shutdown_signal(), Some(std::time::Duration::from_secs(10)))
+                .run_with_graceful_shutdown(
+                    app::build(state, &groups),
+                    shutdown_signal(),
+                    Some(std::time::Duration::from_secs(10)),
+                )
                 .await?;
         }
         Command::Migrate => {
@@ -185,21 +195,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password_text = std::env::var("YAOJIAN_DEMO_PASSWORD")
                 .ok()
                 .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| format!("Demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]));
+                .unwrap_or_else(|| {
+                    format!("Demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+                });
             let logins = seed::demo(&state, &password_text).await?;
             println!("demo data ready: 13 Wuhan districts, 3 pharmacies, 5 users");
-            println!("password sign-in (POST /api/v1/auth/login), password `{}`:", logins.password);
-            println!("  admin      city admin");
-            println!("  inspector  inspector of 江岸区 (420102)");
-            println!("  manager    manager of 江岸区民生大药房");
+            println!(
+                "password sign-in (POST /api/v1/auth/login), password `{}`:",
+                logins.password
+            );
+            println!("  demo-admin      city admin");
+            println!("  demo-inspector  inspector of 江岸区 (420102)");
+            println!("  demo-manager    manager of 江岸区民生大药房");
             println!("WeChat sign-in (POST /api/v1/auth/wechat/login) against the fake WeChat:");
             println!("  any code          → the clerk of 江岸区民生大药房 (bound)");
-            println!("  code openid:NEW1  → an unbound account; bind it with invite code {}", logins.clerk_invite_code);
+            println!(
+                "  code openid:NEW1  → an unbound account; bind it with invite code {}",
+                logins.clerk_invite_code
+            );
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let state = AppState::build(load_config()?)?;
             match audit::verify(&state.db).await? {
-                Ok(v) => println!("audit chain intact: {} streams, {} entries", v.streams, v.entries),
+                Ok(v) => println!(
+                    "audit chain intact: {} streams, {} entries",
+                    v.streams, v.entries
+                ),
                 Err(broken) => {
                     println!("audit chain BROKEN at {broken}");
                     return Ok(ExitCode::FAILURE);
@@ -211,9 +234,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{:<16} {}", g.name, g.description);
             }
         }
-        Command::Dev { command: DevCommand::FakeWechat { bind } } => {
+        Command::Dev {
+            command: DevCommand::FakeWechat { bind },
+        } => {
             let fake = FakeWechat::start_on(&bind).await?;
-            println!("fake WeChat on {} (appid {}, secret {})", fake.base_url(), yaojian::fake_wechat::APPID, yaojian::fake_wechat::SECRET);
+            println!(
+                "fake WeChat on {} (appid {}, secret {})",
+                fake.base_url(),
+                yaojian::fake_wechat::APPID,
+                yaojian::fake_wechat::SECRET
+            );
             shutdown_signal().await;
         }
     }
@@ -224,7 +254,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

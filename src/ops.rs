@@ -8,14 +8,20 @@ use shared::{ApiError, AppState};
 /// The process is up.
 #[handler]
 pub fn healthz() -> Response {
-    Response::builder().content_type("application/json").body(r#"{"status":"ok"}"#)
+    Response::builder()
+        .content_type("application/json")
+        .body(r#"{"status":"ok"}"#)
 }
 
 /// PostgreSQL and Redis answer; else 503 naming the one that does not.
 #[handler]
 pub async fn readyz(state: Data<&AppState>) -> Response {
     const LIMIT: Duration = Duration::from_secs(2);
-    let db = tokio::time::timeout(LIMIT, sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db)).await;
+    let db = tokio::time::timeout(
+        LIMIT,
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db),
+    )
+    .await;
     let redis = tokio::time::timeout(LIMIT, state.cache.ping()).await;
     let mut down = Vec::new();
     if !matches!(db, Ok(Ok(1))) {

@@ -43,7 +43,10 @@ pub async fn districts(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
 
 /// Stable ids for demo rows, so re-running updates instead of duplicating.
 fn demo_id(name: &str) -> Uuid {
-    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("yaojian-demo/{name}").as_bytes())
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!("yaojian-demo/{name}").as_bytes(),
+    )
 }
 
 pub struct DemoLogins {
@@ -61,24 +64,94 @@ struct DemoPharmacy {
 }
 
 const PHARMACIES: &[DemoPharmacy] = &[
-    DemoPharmacy { key: "ph1", name: "江岸区民生大药房", licence: "鄂CA0270001", uscc: "91110000600037341L", district: "420102", address: "武汉市江岸区解放大道1000号" },
-    DemoPharmacy { key: "ph2", name: "江岸区百姓药店", licence: "鄂CA0270002", uscc: "91512081MA62K0260E", district: "420102", address: "武汉市江岸区中山大道200号" },
-    DemoPharmacy { key: "ph3", name: "武昌区健康药房", licence: "鄂CA0270003", uscc: "11100000MB0341032Y", district: "420106", address: "武汉市武昌区中南路88号" },
+    DemoPharmacy {
+        key: "ph1",
+        name: "江岸区民生大药房",
+        licence: "鄂CA0270001",
+        uscc: "91110000600037341L",
+        district: "420102",
+        address: "武汉市江岸区解放大道1000号",
+    },
+    DemoPharmacy {
+        key: "ph2",
+        name: "江岸区百姓药店",
+        licence: "鄂CA0270002",
+        uscc: "91512081MA62K0260E",
+        district: "420102",
+        address: "武汉市江岸区中山大道200号",
+    },
+    DemoPharmacy {
+        key: "ph3",
+        name: "武昌区健康药房",
+        licence: "鄂CA0270003",
+        uscc: "11100000MB0341032Y",
+        district: "420106",
+        address: "武汉市武昌区中南路88号",
+    },
 ];
 
 /// (key, role, display name, username, pharmacy key, district, WeChat openid)
-type DemoUser = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>, Option<&'static str>);
+type DemoUser = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
 
 const USERS: &[DemoUser] = &[
-    ("admin", "city_admin", "市局管理员", Some("admin"), None, None, None),
-    ("inspector", "inspector", "江岸区检查员", Some("inspector"), None, Some("420102"), Some("oDEMO_inspector_0000000000")),
-    ("manager", "pharmacy_manager", "民生店长", Some("manager"), Some("ph1"), None, Some("oDEMO_manager_00000000000")),
-    ("clerk", "clerk", "民生店员", None, Some("ph1"), None, Some(crate::fake_wechat::DEMO_OPENID)),
-    ("clerk2", "clerk", "民生新店员", None, Some("ph1"), None, None),
+    (
+        "admin",
+        "city_admin",
+        "市局管理员",
+        Some("demo-admin"),
+        None,
+        None,
+        None,
+    ),
+    (
+        "inspector",
+        "inspector",
+        "江岸区检查员",
+        Some("demo-inspector"),
+        None,
+        Some("420102"),
+        Some("oDEMO_inspector_0000000000"),
+    ),
+    (
+        "manager",
+        "pharmacy_manager",
+        "民生店长",
+        Some("demo-manager"),
+        Some("ph1"),
+        None,
+        Some("oDEMO_manager_00000000000"),
+    ),
+    (
+        "clerk",
+        "clerk",
+        "民生店员",
+        None,
+        Some("ph1"),
+        None,
+        Some(crate::fake_wechat::DEMO_OPENID),
+    ),
+    (
+        "clerk2",
+        "clerk",
+        "民生新店员",
+        None,
+        Some("ph1"),
+        None,
+        None,
+    ),
 ];
 
 pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoLogins> {
-    password::check_complexity(password_text).map_err(|e| anyhow::anyhow!("demo password: {}", e.title))?;
+    password::check_complexity(password_text)
+        .map_err(|e| anyhow::anyhow!("demo password: {}", e.title))?;
     let hash = password::hash(password_text).await?;
     let mut tx = state.db.begin().await?;
     districts(&mut tx).await?;
@@ -115,7 +188,13 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
         .execute(&mut *tx)
         .await?;
     }
-    let clerk_invite_code = invite::issue(&mut tx, &state.pii, demo_id("clerk2"), Some(demo_id("manager"))).await?;
+    let clerk_invite_code = invite::issue(
+        &mut tx,
+        &state.pii,
+        demo_id("clerk2"),
+        Some(demo_id("manager")),
+    )
+    .await?;
     audit::append(
         &mut tx,
         Entry {
@@ -129,5 +208,8 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
     )
     .await?;
     tx.commit().await?;
-    Ok(DemoLogins { password: password_text.to_owned(), clerk_invite_code })
+    Ok(DemoLogins {
+        password: password_text.to_owned(),
+        clerk_invite_code,
+    })
 }

@@ -29,10 +29,16 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor { user_id: None, role: Some("system".into()) }
+        Actor {
+            user_id: None,
+            role: Some("system".into()),
+        }
     }
     pub fn user(user_id: Uuid, role: &str) -> Actor {
-        Actor { user_id: Some(user_id), role: Some(role.to_owned()) }
+        Actor {
+            user_id: Some(user_id),
+            role: Some(role.to_owned()),
+        }
     }
 }
 
@@ -94,7 +100,12 @@ fn entry_hash(
     field(stream.as_bytes());
     field(&seq.to_be_bytes());
     field(&created_at.timestamp_micros().to_be_bytes());
-    field(actor_user_id.map(|u| u.to_string()).unwrap_or_default().as_bytes());
+    field(
+        actor_user_id
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     field(actor_role.unwrap_or_default().as_bytes());
     field(action.as_bytes());
     field(object_type.as_bytes());
@@ -179,8 +190,16 @@ pub struct Broken {
 impl std::fmt::Display for Broken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.audit_log_id {
-            Some(id) => write!(f, "stream {} seq {} (audit_log_id {}): {}", self.stream, self.seq, id, self.reason),
-            None => write!(f, "stream {} seq {}: {}", self.stream, self.seq, self.reason),
+            Some(id) => write!(
+                f,
+                "stream {} seq {} (audit_log_id {}): {}",
+                self.stream, self.seq, id, self.reason
+            ),
+            None => write!(
+                f,
+                "stream {} seq {}: {}",
+                self.stream, self.seq, self.reason
+            ),
         }
     }
 }
@@ -196,7 +215,9 @@ pub struct Verified {
 pub async fn verify(pool: &PgPool) -> Result<Result<Verified, Broken>, sqlx::Error> {
     use futures_util::TryStreamExt;
     let heads: Vec<(String, i64, Vec<u8>)> =
-        sqlx::query_as("SELECT stream, seq, hash FROM audit_head ORDER BY stream").fetch_all(pool).await?;
+        sqlx::query_as("SELECT stream, seq, hash FROM audit_head ORDER BY stream")
+            .fetch_all(pool)
+            .await?;
     let mut stats = Verified::default();
     // Streams with entries but no head (a head row deleted).
     let orphan: Option<(String, i64, i64)> = sqlx::query_as(
@@ -206,7 +227,12 @@ pub async fn verify(pool: &PgPool) -> Result<Result<Verified, Broken>, sqlx::Err
     .fetch_optional(pool)
     .await?;
     if let Some((stream, seq, id)) = orphan {
-        return Ok(Err(Broken { stream, audit_log_id: Some(id), seq, reason: "stream head missing".into() }));
+        return Ok(Err(Broken {
+            stream,
+            audit_log_id: Some(id),
+            seq,
+            reason: "stream head missing".into(),
+        }));
     }
     for (stream, head_seq, head_hash) in heads {
         stats.streams += 1;
@@ -221,13 +247,22 @@ pub async fn verify(pool: &PgPool) -> Result<Result<Verified, Broken>, sqlx::Err
         while let Some(row) = rows.try_next().await? {
             let id: i64 = row.get("audit_log_id");
             let seq: i64 = row.get("seq");
-            let broken = |reason: &str| Broken { stream: stream.clone(), audit_log_id: Some(id), seq, reason: reason.into() };
+            let broken = |reason: &str| Broken {
+                stream: stream.clone(),
+                audit_log_id: Some(id),
+                seq,
+                reason: reason.into(),
+            };
             if seq != expected_seq {
-                return Ok(Err(broken(&format!("expected seq {expected_seq}: an entry is missing or out of order"))));
+                return Ok(Err(broken(&format!(
+                    "expected seq {expected_seq}: an entry is missing or out of order"
+                ))));
             }
             let stored_prev: Vec<u8> = row.get("prev_hash");
             if stored_prev != prev {
-                return Ok(Err(broken("previous-hash link does not match the previous entry")));
+                return Ok(Err(broken(
+                    "previous-hash link does not match the previous entry",
+                )));
             }
             let detail: Value = row.get("detail");
             let actor_role: Option<String> = row.get("actor_role");
@@ -260,7 +295,9 @@ pub async fn verify(pool: &PgPool) -> Result<Result<Verified, Broken>, sqlx::Err
                 stream: stream.clone(),
                 audit_log_id: None,
                 seq: last + 1,
-                reason: format!("head says {head_seq} entries, found {last}: newest entries deleted"),
+                reason: format!(
+                    "head says {head_seq} entries, found {last}: newest entries deleted"
+                ),
             }));
         }
     }

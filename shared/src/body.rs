@@ -82,8 +82,13 @@ pub async fn read_limited(body: &mut RequestBody, limit: usize) -> Result<Vec<u8
 /// without quoting the value.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("MALFORMED_BODY", "请求内容不能为空")
-            .field("body", "REQUIRED", "请提供 JSON 请求内容"));
+        return Err(
+            ApiError::bad_request("MALFORMED_BODY", "请求内容不能为空").field(
+                "body",
+                "REQUIRED",
+                "请提供 JSON 请求内容",
+            ),
+        );
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -91,12 +96,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         let (code, message) = classify(&inner);
         let field = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "body".to_owned(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "body".to_owned()
+            }
             _ => missing_field_path(&path, &inner.to_string()),
         };
-        let title = if code == "MALFORMED_JSON" { "请求内容不是有效的 JSON" } else { "请求内容格式不正确" };
-        ApiError::bad_request(if code == "MALFORMED_JSON" { "MALFORMED_JSON" } else { "VALIDATION_FAILED" }, title)
-            .field(field, code, message)
+        let title = if code == "MALFORMED_JSON" {
+            "请求内容不是有效的 JSON"
+        } else {
+            "请求内容格式不正确"
+        };
+        ApiError::bad_request(
+            if code == "MALFORMED_JSON" {
+                "MALFORMED_JSON"
+            } else {
+                "VALIDATION_FAILED"
+            },
+            title,
+        )
+        .field(field, code, message)
     })
 }
 
@@ -106,18 +124,30 @@ fn missing_field_path(path: &str, msg: &str) -> String {
     if let Some(rest) = msg.strip_prefix("missing field `")
         && let Some(name) = rest.split('`').next()
     {
-        return if path == "." || path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+        return if path == "." || path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
     }
-    if path == "." || path.is_empty() { "body".to_owned() } else { path.to_owned() }
+    if path == "." || path.is_empty() {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    }
 }
 
 fn classify(e: &serde_json::Error) -> (&'static str, &'static str) {
     use serde_json::error::Category;
     let msg = e.to_string();
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ("MALFORMED_JSON", "JSON 格式错误，请检查请求内容"),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ("MALFORMED_JSON", "JSON 格式错误，请检查请求内容")
+        }
         Category::Data if msg.starts_with("missing field") => ("REQUIRED", "缺少必填字段"),
-        Category::Data if msg.starts_with("unknown variant") => ("INVALID_VALUE", "取值不在允许范围内"),
+        Category::Data if msg.starts_with("unknown variant") => {
+            ("INVALID_VALUE", "取值不在允许范围内")
+        }
         Category::Data if msg.starts_with("unknown field") => ("UNKNOWN_FIELD", "包含未定义的字段"),
         Category::Data if msg.starts_with("invalid type") => ("INVALID_TYPE", "字段类型不正确"),
         Category::Data if msg.starts_with("invalid length") => ("INVALID_LENGTH", "字段长度不正确"),
@@ -159,17 +189,35 @@ mod tests {
 
     #[test]
     fn each_kind_of_bad_body_names_its_field() {
-        assert_eq!(field_error("{"), ("MALFORMED_JSON".into(), "body".into(), "MALFORMED_JSON".into()));
+        assert_eq!(
+            field_error("{"),
+            (
+                "MALFORMED_JSON".into(),
+                "body".into(),
+                "MALFORMED_JSON".into()
+            )
+        );
         assert_eq!(field_error(r#"{"kind":"id_card"}"#).1, "items");
         assert_eq!(
             field_error(r#"{"kind":"id_card","items":[{"quantity":1}]}"#),
-            ("VALIDATION_FAILED".into(), "items[0].barcode".into(), "REQUIRED".into())
+            (
+                "VALIDATION_FAILED".into(),
+                "items[0].barcode".into(),
+                "REQUIRED".into()
+            )
         );
         assert_eq!(
             field_error(r#"{"kind":"id_card","items":[{"barcode":"1","quantity":"two"}]}"#).1,
             "items[0].quantity"
         );
-        assert_eq!(field_error(r#"{"kind":"passport","items":[]}"#), ("VALIDATION_FAILED".into(), "kind".into(), "INVALID_VALUE".into()));
+        assert_eq!(
+            field_error(r#"{"kind":"passport","items":[]}"#),
+            (
+                "VALIDATION_FAILED".into(),
+                "kind".into(),
+                "INVALID_VALUE".into()
+            )
+        );
         assert_eq!(
             field_error(r#"{"kind":"id_card","items":[{"barcode":"1","quantity":1,"x":1}]}"#).2,
             "UNKNOWN_FIELD"

@@ -26,7 +26,10 @@ impl Cache {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, manager_cfg)?;
-        Ok(Cache { conn, prefix: cfg.redis_prefix.clone() })
+        Ok(Cache {
+            conn,
+            prefix: cfg.redis_prefix.clone(),
+        })
     }
 
     /// A connection handle (cheap clone of the multiplexed connection).
@@ -45,6 +48,9 @@ impl Cache {
 
     pub async fn ping(&self) -> redis::RedisResult<()> {
         let mut c = self.conn();
-        redis::cmd("PING").query_async::<String>(&mut c).await.map(|_| ())
+        redis::cmd("PING")
+            .query_async::<String>(&mut c)
+            .await
+            .map(|_| ())
     }
 }

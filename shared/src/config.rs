@@ -145,9 +145,8 @@ impl Config {
         let file = match env.get("YAOJIAN_CONFIG").filter(|p| !p.is_empty()) {
             None => toml::Table::new(),
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError(format!("YAOJIAN_CONFIG: cannot read {path}: {e}"))
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(format!("YAOJIAN_CONFIG: cannot read {path}: {e}")))?;
                 text.parse::<toml::Table>().map_err(|e| {
                     ConfigError(format!(
                         "YAOJIAN_CONFIG: {path} is not valid TOML: {}",
@@ -175,7 +174,9 @@ impl Config {
             .get("WECHAT_API_BASE")
             .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.to_owned());
         if reqwest::Url::parse(&api_base).is_err() {
-            return Err(ConfigError("WECHAT_API_BASE is malformed (expected a URL)".into()));
+            return Err(ConfigError(
+                "WECHAT_API_BASE is malformed (expected a URL)".into(),
+            ));
         }
         let wechat = WechatConfig {
             appid: src.required("WECHAT_APPID")?,
@@ -197,7 +198,8 @@ impl Config {
         let auth = AuthConfig {
             token_ttl: src.seconds("YAOJIAN_TOKEN_TTL_SECS", defaults.token_ttl)?,
             idle_timeout: src.seconds("YAOJIAN_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
-            lockout_threshold: src.parsed("YAOJIAN_LOCKOUT_THRESHOLD", defaults.lockout_threshold)?,
+            lockout_threshold: src
+                .parsed("YAOJIAN_LOCKOUT_THRESHOLD", defaults.lockout_threshold)?,
             lockout_window: src.seconds("YAOJIAN_LOCKOUT_WINDOW_SECS", defaults.lockout_window)?,
             lockout_duration: src.seconds("YAOJIAN_LOCKOUT_SECS", defaults.lockout_duration)?,
         };
@@ -261,7 +263,10 @@ mod tests {
             let mut env = base();
             env.remove(name);
             let err = Config::from_vars(env).unwrap_err();
-            assert_eq!(err.to_string(), format!("configuration error: {name} is not set"));
+            assert_eq!(
+                err.to_string(),
+                format!("configuration error: {name} is not set")
+            );
         }
     }
 
@@ -275,7 +280,12 @@ mod tests {
 
         let mut env = base();
         env.insert("DATABASE_MAX_CONNECTIONS".into(), "many".into());
-        assert!(Config::from_vars(env).unwrap_err().to_string().contains("DATABASE_MAX_CONNECTIONS"));
+        assert!(
+            Config::from_vars(env)
+                .unwrap_err()
+                .to_string()
+                .contains("DATABASE_MAX_CONNECTIONS")
+        );
     }
 
     #[test]
@@ -283,7 +293,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("yj-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("yaojian.toml");
-        std::fs::write(&path, "wechat_api_base = \"http://127.0.0.1:9\"\nredis_key_prefix = \"t:\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "wechat_api_base = \"http://127.0.0.1:9\"\nredis_key_prefix = \"t:\"\n",
+        )
+        .unwrap();
         let mut env = base();
         env.insert("YAOJIAN_CONFIG".into(), path.display().to_string());
         let cfg = Config::from_vars(env).unwrap();
@@ -293,6 +307,11 @@ mod tests {
         std::fs::write(&path, "not = [valid").unwrap();
         let mut env = base();
         env.insert("YAOJIAN_CONFIG".into(), path.display().to_string());
-        assert!(Config::from_vars(env).unwrap_err().to_string().contains("not valid TOML"));
+        assert!(
+            Config::from_vars(env)
+                .unwrap_err()
+                .to_string()
+                .contains("not valid TOML")
+        );
     }
 }

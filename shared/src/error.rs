@@ -127,7 +127,11 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "未登录或登录已过期，请重新登录")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "未登录或登录已过期，请重新登录",
+        )
     }
 
     pub fn forbidden() -> Self {
@@ -160,13 +164,20 @@ impl ApiError {
     }
 
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "服务器内部错误，请稍后重试")
-            .cause(cause)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "服务器内部错误，请稍后重试",
+        )
+        .cause(cause)
     }
 
     pub fn problem(&self) -> Problem {
         Problem {
-            type_: format!("https://yaojian.cn/problems/{}", self.code.to_ascii_lowercase().replace('_', "-")),
+            type_: format!(
+                "https://yaojian.cn/problems/{}",
+                self.code.to_ascii_lowercase().replace('_', "-")
+            ),
             title: self.title.to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
@@ -313,8 +324,12 @@ pub fn from_sqlx(e: sqlx::Error) -> ApiError {
             match sqlstate.as_str() {
                 "23505" => ApiError::conflict("CONFLICT", "记录已存在"),
                 "23503" => ApiError::unprocessable("REFERENCE_INVALID", "引用的记录不存在"),
-                "23502" | "23514" => ApiError::unprocessable("CONSTRAINT_VIOLATED", "数据不符合要求"),
-                s if s.starts_with("22") => ApiError::unprocessable("VALUE_INVALID", "数据格式或取值超出范围"),
+                "23502" | "23514" => {
+                    ApiError::unprocessable("CONSTRAINT_VIOLATED", "数据不符合要求")
+                }
+                s if s.starts_with("22") => {
+                    ApiError::unprocessable("VALUE_INVALID", "数据格式或取值超出范围")
+                }
                 // 40001 serialization failure, 40P01 deadlock: the client may retry.
                 "40001" | "40P01" => {
                     ApiError::unavailable("RETRY", "系统繁忙，请重试").retry_after(1)
@@ -348,35 +363,49 @@ impl From<redis::RedisError> for ApiError {
 /// Installed once on the whole application with `catch_all_error`.
 pub fn problem_from_poem_error(err: poem::Error) -> Response {
     use poem_openapi::error::{
-        AuthorizationError, ContentTypeError, ParseMultipartError, ParseParamError,
-        ParsePathError, ParseRequestPayloadError,
+        AuthorizationError, ContentTypeError, ParseMultipartError, ParseParamError, ParsePathError,
+        ParseRequestPayloadError,
     };
     if let Some(e) = err.downcast_ref::<ApiError>() {
         return poem::error::ResponseError::as_response(e);
     }
     let api = if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        ApiError::bad_request("INVALID_PARAMETER", "请求参数不正确").field(e.name, "INVALID_PARAMETER", param_message(&e.reason))
+        ApiError::bad_request("INVALID_PARAMETER", "请求参数不正确").field(
+            e.name,
+            "INVALID_PARAMETER",
+            param_message(&e.reason),
+        )
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
-        ApiError::bad_request("INVALID_PARAMETER", "请求路径参数不正确").field(e.name, "INVALID_PARAMETER", param_message(&e.reason))
+        ApiError::bad_request("INVALID_PARAMETER", "请求路径参数不正确").field(
+            e.name,
+            "INVALID_PARAMETER",
+            param_message(&e.reason),
+        )
     } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         {
-        // The parser's reason may quote the input (possibly personal data): not sent.
-        let _ = e;
-        ApiError::bad_request("MALFORMED_BODY", "请求内容格式不正确")
-    }
+            // The parser's reason may quote the input (possibly personal data): not sent.
+            let _ = e;
+            ApiError::bad_request("MALFORMED_BODY", "请求内容格式不正确")
+        }
     } else if let Some(e) = err.downcast_ref::<ParseMultipartError>() {
-        ApiError::bad_request("MALFORMED_MULTIPART", "上传内容格式不正确").detail(truncate(&e.reason))
+        ApiError::bad_request("MALFORMED_MULTIPART", "上传内容格式不正确")
+            .detail(truncate(&e.reason))
     } else if err.is::<ContentTypeError>() {
-        ApiError::bad_request("UNSUPPORTED_CONTENT_TYPE", "请求内容类型不受支持")
-            .field("Content-Type", "UNSUPPORTED_CONTENT_TYPE", "请使用接口文档中列出的内容类型")
+        ApiError::bad_request("UNSUPPORTED_CONTENT_TYPE", "请求内容类型不受支持").field(
+            "Content-Type",
+            "UNSUPPORTED_CONTENT_TYPE",
+            "请使用接口文档中列出的内容类型",
+        )
     } else if err.is::<AuthorizationError>() {
         ApiError::unauthorized()
     } else {
         match err.status() {
             StatusCode::NOT_FOUND => ApiError::not_found("NOT_FOUND", "请求的资源不存在"),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "不支持该请求方法")
-            }
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "不支持该请求方法",
+            ),
             StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
             StatusCode::UNAUTHORIZED => ApiError::unauthorized(),
             StatusCode::FORBIDDEN => ApiError::forbidden(),
@@ -391,7 +420,11 @@ pub fn problem_from_poem_error(err: poem::Error) -> Response {
 }
 
 pub fn body_too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", "请求内容过大")
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "BODY_TOO_LARGE",
+        "请求内容过大",
+    )
 }
 
 fn param_message(reason: &str) -> String {

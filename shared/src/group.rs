@@ -23,7 +23,11 @@ impl FunctionGroup {
             .collect();
         paths.sort();
         paths.dedup();
-        FunctionGroup { name, description, paths }
+        FunctionGroup {
+            name,
+            description,
+            paths,
+        }
     }
 }
 
@@ -31,10 +35,12 @@ impl FunctionGroup {
 pub fn to_route_pattern(openapi_path: &str) -> String {
     openapi_path
         .split('/')
-        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => format!(":{name}"),
-            None => seg.to_owned(),
-        })
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => format!(":{name}"),
+                None => seg.to_owned(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
 }

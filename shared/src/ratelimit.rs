@@ -13,22 +13,35 @@ pub struct Limit {
 }
 
 /// Sign-in and bind: per address, 30 a minute.
-pub const AUTH: Limit = Limit { bucket: "auth", max: 30, window_secs: 60 };
+pub const AUTH: Limit = Limit {
+    bucket: "auth",
+    max: 30,
+    window_secs: 60,
+};
 
 /// 429 `RATE_LIMITED` with `Retry-After` once `who` passed `limit` in this window.
 pub async fn check(cache: &Cache, limit: Limit, who: &str) -> Result<(), ApiError> {
     let window = chrono::Utc::now().timestamp() as u64 / limit.window_secs;
-    let key = cache.key(format_args!("rl:{}:{}:{window}", limit.bucket, sm3_hex(who.as_bytes())));
+    let key = cache.key(format_args!(
+        "rl:{}:{}:{window}",
+        limit.bucket,
+        sm3_hex(who.as_bytes())
+    ));
     let mut conn = cache.conn();
     let (count,): (u32,) = redis::pipe()
         .atomic()
         .incr(&key, 1)
-        .expire(&key, limit.window_secs as i64).ignore()
+        .expire(&key, limit.window_secs as i64)
+        .ignore()
         .query_async(&mut conn)
         .await?;
     if count > limit.max {
         let _: Result<(), _> = conn.expire(&key, limit.window_secs as i64).await;
-        return Err(ApiError::too_many("RATE_LIMITED", "请求过于频繁，请稍后再试", limit.window_secs));
+        return Err(ApiError::too_many(
+            "RATE_LIMITED",
+            "请求过于频繁，请稍后再试",
+            limit.window_secs,
+        ));
     }
     Ok(())
 }

@@ -38,14 +38,30 @@ impl AppState {
     pub fn build(config: Config) -> anyhow::Result<AppState> {
         let db = crate::db::pool(&config)?;
         let cache = Cache::connect(&config)?;
-        let wechat = Arc::new(crate::wechat::WechatMiniProgram::new(&config, cache.clone())?);
+        let wechat = Arc::new(crate::wechat::WechatMiniProgram::new(
+            &config,
+            cache.clone(),
+        )?);
         Ok(Self::from_parts(config, db, cache, wechat))
     }
 
-    pub fn from_parts(config: Config, db: PgPool, cache: Cache, wechat: Arc<dyn WechatApi>) -> AppState {
+    pub fn from_parts(
+        config: Config,
+        db: PgPool,
+        cache: Cache,
+        wechat: Arc<dyn WechatApi>,
+    ) -> AppState {
         let sessions = Sessions::new(cache.clone(), config.auth.clone());
         let lockout = Lockout::new(cache.clone(), config.auth.clone());
         let pii = PiiCipher::new(&config.master_keys);
-        AppState(Arc::new(Inner { config, db, cache, sessions, lockout, pii, wechat }))
+        AppState(Arc::new(Inner {
+            config,
+            db,
+            cache,
+            sessions,
+            lockout,
+            pii,
+            wechat,
+        }))
     }
 }

@@ -10,21 +10,24 @@ use std::{sync::OnceLock, time::Instant};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, http::HeaderValue};
 use tracing::Instrument;
-use tracing_subscriber::{EnvFilter, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{
+    EnvFilter, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 use crate::config::LogFormat;
 
 /// Installs the global subscriber: JSON lines (production) or pretty text,
 /// filtered by `RUST_LOG` (default `info`).
 pub fn init_logging(format: LogFormat) {
-    init_logging_to(format, std::io::stdout);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    init_logging_to(format, filter, std::io::stdout);
 }
 
-pub fn init_logging_to<W>(format: LogFormat, writer: W)
+pub fn init_logging_to<W>(format: LogFormat, filter: EnvFilter, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
         LogFormat::Json => registry
@@ -37,7 +40,11 @@ where
             )
             .try_init(),
         LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().compact().with_writer(writer))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .compact()
+                    .with_writer(writer),
+            )
             .try_init(),
     };
     // A second init (tests) keeps the first subscriber.
@@ -52,7 +59,9 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full("http_request_duration_seconds".into()),
-                &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                &[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
             )
             .expect("static buckets are valid")
             .install_recorder()
@@ -70,7 +79,10 @@ impl<E: Endpoint> Middleware<E> for Observe {
     type Output = ObserveEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        ObserveEndpoint { inner: ep, route: self.route }
+        ObserveEndpoint {
+            inner: ep,
+            route: self.route,
+        }
     }
 }
 
@@ -84,7 +96,12 @@ fn request_id(req: &Request) -> String {
     req.headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
@@ -117,7 +134,10 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let elapsed = started.elapsed();
         span.record("status", status);
         span.in_scope(|| {
-            tracing::info!(latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
+            tracing::info!(
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "request finished"
+            );
         });
         let labels = [
             ("method", method),

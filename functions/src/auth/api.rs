@@ -108,7 +108,12 @@ fn login_failed() -> ApiError {
     ApiError::unauthorized().with_code("LOGIN_FAILED", "用户名或密码错误")
 }
 
-async fn issue(state: &AppState, user: &UserRow, action: &'static str, detail: serde_json::Value) -> Result<Token, ApiError> {
+async fn issue(
+    state: &AppState,
+    user: &UserRow,
+    action: &'static str,
+    detail: serde_json::Value,
+) -> Result<Token, ApiError> {
     let caller = user.caller();
     let mut tx = state.db.begin().await?;
     repo::touch_login(&mut tx, user.user_id).await?;
@@ -126,7 +131,11 @@ async fn issue(state: &AppState, user: &UserRow, action: &'static str, detail: s
     .await?;
     tx.commit().await?;
     let issued = state.sessions.issue(&caller).await?;
-    Ok(Token { token: issued.token, expires_in: issued.expires_in, user: User::from(user) })
+    Ok(Token {
+        token: issued.token,
+        expires_in: issued.expires_in,
+        user: User::from(user),
+    })
 }
 
 #[OpenApi(tag = "Tag::Auth")]
@@ -137,24 +146,52 @@ impl AuthApi {
     /// (429 `LOGIN_LOCKED` with `Retry-After`), counted across all instances.
     #[oai(path = "/auth/login", method = "post", operation_id = "auth_login")]
     #[tracing::instrument(name = "auth.login", skip_all)]
-    async fn login(&self, state: Data<&AppState>, req: &Request, body: JsonBody<PasswordLogin>) -> Result<Json<Token>, ApiError> {
-        ratelimit::check(&state.cache, ratelimit::AUTH, &ratelimit::client_address(req)).await?;
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<PasswordLogin>,
+    ) -> Result<Json<Token>, ApiError> {
+        ratelimit::check(
+            &state.cache,
+            ratelimit::AUTH,
+            &ratelimit::client_address(req),
+        )
+        .await?;
         let PasswordLogin { username, password } = body.0;
         if username.trim().is_empty() || password.is_empty() {
-            return Err(ApiError::bad_request("VALIDATION_FAILED", "请输入用户名和密码")
-                .field(if username.trim().is_empty() { "username" } else { "password" }, "REQUIRED", "必填"));
+            return Err(
+                ApiError::bad_request("VALIDATION_FAILED", "请输入用户名和密码").field(
+                    if username.trim().is_empty() {
+                        "username"
+                    } else {
+                        "password"
+                    },
+                    "REQUIRED",
+                    "必填",
+                ),
+            );
         }
         state.lockout.check(&username).await?;
         let user = repo::by_username(&state.db, &username).await?;
-        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref()).unwrap_or(password::DUMMY_HASH);
-        let ok = password::verify(&password, stored).await && user.as_ref().is_some_and(|u| u.is_active() && u.password_hash.is_some());
+        let stored = user
+            .as_ref()
+            .and_then(|u| u.password_hash.as_deref())
+            .unwrap_or(password::DUMMY_HASH);
+        let ok = password::verify(&password, stored).await
+            && user
+                .as_ref()
+                .is_some_and(|u| u.is_active() && u.password_hash.is_some());
         let Some(user) = user.filter(|_| ok) else {
             let locked = state.lockout.record_failure(&username).await?;
             audit::append_alone(
                 &state.db,
                 Entry {
                     stream: "auth".into(),
-                    actor: Actor { user_id: None, role: None },
+                    actor: Actor {
+                        user_id: None,
+                        role: None,
+                    },
                     action: "auth.login_failed",
                     object_type: "user",
                     object_id: None,
@@ -165,25 +202,59 @@ impl AuthApi {
             return Err(locked.unwrap_or_else(login_failed));
         };
         state.lockout.clear(&username).await?;
-        Ok(Json(issue(&state, &user, "auth.login", json!({ "method": "password" })).await?))
+        Ok(Json(
+            issue(&state, &user, "auth.login", json!({ "method": "password" })).await?,
+        ))
     }
 
     /// Sign in with WeChat (`wx.login` code)
-    #[oai(path = "/auth/wechat/login", method = "post", operation_id = "auth_wechat_login")]
+    #[oai(
+        path = "/auth/wechat/login",
+        method = "post",
+        operation_id = "auth_wechat_login"
+    )]
     #[tracing::instrument(name = "auth.wechat_login", skip_all)]
-    async fn wechat_login(&self, state: Data<&AppState>, req: &Request, body: JsonBody<WechatLogin>) -> Result<Json<WechatLoginResult>, ApiError> {
-        ratelimit::check(&state.cache, ratelimit::AUTH, &ratelimit::client_address(req)).await?;
+    async fn wechat_login(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<WechatLogin>,
+    ) -> Result<Json<WechatLoginResult>, ApiError> {
+        ratelimit::check(
+            &state.cache,
+            ratelimit::AUTH,
+            &ratelimit::client_address(req),
+        )
+        .await?;
         let session = state.wechat.code_to_session(body.code.trim()).await?;
         match repo::by_openid(&state.db, &session.openid).await? {
             Some(user) if user.is_active() => {
                 let t = issue(&state, &user, "auth.login", json!({ "method": "wechat" })).await?;
-                Ok(Json(WechatLoginResult { bound: true, token: Some(t.token), bind_token: None, expires_in: t.expires_in, user: Some(t.user) }))
+                Ok(Json(WechatLoginResult {
+                    bound: true,
+                    token: Some(t.token),
+                    bind_token: None,
+                    expires_in: t.expires_in,
+                    user: Some(t.user),
+                }))
             }
-            Some(_) => Err(ApiError::forbidden().with_code("ACCOUNT_DISABLED", "账号已停用，请联系管理员")),
+            Some(_) => {
+                Err(ApiError::forbidden().with_code("ACCOUNT_DISABLED", "账号已停用，请联系管理员"))
+            }
             None => {
-                let pending = json!({ "openid": session.openid, "unionid": session.unionid }).to_string();
-                let bind_token = state.sessions.put_ephemeral("bind", &pending, BIND_TOKEN_TTL).await?;
-                Ok(Json(WechatLoginResult { bound: false, token: None, bind_token: Some(bind_token), expires_in: BIND_TOKEN_TTL.as_secs(), user: None }))
+                let pending =
+                    json!({ "openid": session.openid, "unionid": session.unionid }).to_string();
+                let bind_token = state
+                    .sessions
+                    .put_ephemeral("bind", &pending, BIND_TOKEN_TTL)
+                    .await?;
+                Ok(Json(WechatLoginResult {
+                    bound: false,
+                    token: None,
+                    bind_token: Some(bind_token),
+                    expires_in: BIND_TOKEN_TTL.as_secs(),
+                    user: None,
+                }))
             }
         }
     }
@@ -191,22 +262,49 @@ impl AuthApi {
     /// Bind this WeChat account with an invite code
     ///
     /// The `bind_token` is single use: after a wrong code, sign in with WeChat again.
-    #[oai(path = "/auth/wechat/bind", method = "post", operation_id = "auth_wechat_bind")]
+    #[oai(
+        path = "/auth/wechat/bind",
+        method = "post",
+        operation_id = "auth_wechat_bind"
+    )]
     #[tracing::instrument(name = "auth.wechat_bind", skip_all)]
-    async fn wechat_bind(&self, state: Data<&AppState>, req: &Request, body: JsonBody<WechatBind>) -> Result<Json<Token>, ApiError> {
-        ratelimit::check(&state.cache, ratelimit::AUTH, &ratelimit::client_address(req)).await?;
+    async fn wechat_bind(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<WechatBind>,
+    ) -> Result<Json<Token>, ApiError> {
+        ratelimit::check(
+            &state.cache,
+            ratelimit::AUTH,
+            &ratelimit::client_address(req),
+        )
+        .await?;
         let pending = state
             .sessions
             .take_ephemeral("bind", body.bind_token.trim())
             .await?
-            .ok_or_else(|| ApiError::unprocessable("BIND_TOKEN_INVALID", "绑定已过期，请重新登录后再输入邀请码"))?;
-        let pending: serde_json::Value = serde_json::from_str(&pending).map_err(ApiError::internal)?;
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "BIND_TOKEN_INVALID",
+                    "绑定已过期，请重新登录后再输入邀请码",
+                )
+            })?;
+        let pending: serde_json::Value =
+            serde_json::from_str(&pending).map_err(ApiError::internal)?;
         let openid = pending["openid"].as_str().unwrap_or_default().to_owned();
         let unionid = pending["unionid"].as_str().map(str::to_owned);
 
         let mut tx = state.db.begin().await?;
-        let invalid = || ApiError::unprocessable("INVITE_INVALID", "邀请码无效、已使用或已过期，请向店长或管理员索取新的邀请码");
-        let user_id = invite::redeem(&mut tx, &state.pii, &body.invite_code).await?.ok_or_else(invalid)?;
+        let invalid = || {
+            ApiError::unprocessable(
+                "INVITE_INVALID",
+                "邀请码无效、已使用或已过期，请向店长或管理员索取新的邀请码",
+            )
+        };
+        let user_id = invite::redeem(&mut tx, &state.pii, &body.invite_code)
+            .await?
+            .ok_or_else(invalid)?;
         if !repo::bind_wechat(&mut tx, user_id, &openid, unionid.as_deref()).await? {
             return Err(invalid());
         }
@@ -226,7 +324,11 @@ impl AuthApi {
         .await?;
         tx.commit().await?;
         let issued = state.sessions.issue(&caller).await?;
-        Ok(Json(Token { token: issued.token, expires_in: issued.expires_in, user: User::from(&user) }))
+        Ok(Json(Token {
+            token: issued.token,
+            expires_in: issued.expires_in,
+            user: User::from(&user),
+        }))
     }
 
     /// Sign out: the token stops working at once on every instance
@@ -243,27 +345,54 @@ impl AuthApi {
     #[tracing::instrument(name = "auth.me", skip_all)]
     async fn me(&self, state: Data<&AppState>, auth: AnyUser) -> Result<Json<User>, ApiError> {
         let mut conn = state.db.acquire().await?;
-        let user = repo::by_id(&mut conn, auth.user_id).await?.ok_or_else(ApiError::unauthorized)?;
+        let user = repo::by_id(&mut conn, auth.user_id)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         Ok(Json(User::from(&user)))
     }
 
     /// Change the password (required after an initial or reset password)
     ///
     /// Ends every session of the user; sign in again with the new password.
-    #[oai(path = "/auth/password", method = "post", operation_id = "auth_change_password")]
+    #[oai(
+        path = "/auth/password",
+        method = "post",
+        operation_id = "auth_change_password"
+    )]
     #[tracing::instrument(name = "auth.change_password", skip_all)]
-    async fn change_password(&self, state: Data<&AppState>, auth: AnyUser, body: JsonBody<PasswordChange>) -> Result<Json<Done>, ApiError> {
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyUser,
+        body: JsonBody<PasswordChange>,
+    ) -> Result<Json<Done>, ApiError> {
         let mut conn = state.db.acquire().await?;
-        let user = repo::by_id(&mut conn, auth.user_id).await?.ok_or_else(ApiError::unauthorized)?;
-        let current = user.password_hash.as_deref().unwrap_or(password::DUMMY_HASH);
+        let user = repo::by_id(&mut conn, auth.user_id)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let current = user
+            .password_hash
+            .as_deref()
+            .unwrap_or(password::DUMMY_HASH);
         if !password::verify(&body.old_password, current).await {
-            return Err(ApiError::unprocessable("PASSWORD_MISMATCH", "原密码不正确").field("old_password", "PASSWORD_MISMATCH", "原密码不正确"));
+            return Err(
+                ApiError::unprocessable("PASSWORD_MISMATCH", "原密码不正确").field(
+                    "old_password",
+                    "PASSWORD_MISMATCH",
+                    "原密码不正确",
+                ),
+            );
         }
         password::check_complexity(&body.new_password)?;
         if body.new_password == body.old_password {
-            return Err(ApiError::unprocessable("PASSWORD_REUSED", "新密码不能与原密码相同"));
+            return Err(ApiError::unprocessable(
+                "PASSWORD_REUSED",
+                "新密码不能与原密码相同",
+            ));
         }
-        let hash = password::hash(&body.new_password).await.map_err(ApiError::internal)?;
+        let hash = password::hash(&body.new_password)
+            .await
+            .map_err(ApiError::internal)?;
         drop(conn);
         let mut tx = state.db.begin().await?;
         repo::set_password(&mut tx, auth.user_id, &hash).await?;
@@ -290,7 +419,11 @@ pub struct Done {
     pub ok: bool,
 }
 
-async fn audit_self(state: &AppState, caller: &Caller, action: &'static str) -> Result<(), ApiError> {
+async fn audit_self(
+    state: &AppState,
+    caller: &Caller,
+    action: &'static str,
+) -> Result<(), ApiError> {
     audit::append_alone(
         &state.db,
         Entry {

@@ -39,15 +39,18 @@ impl UserRow {
     }
 }
 
-const SELECT_USER: &str = "SELECT u.user_id, u.role, u.display_name, u.username, u.password_hash, u.must_change_password,
+const SELECT_USER: &str =
+    "SELECT u.user_id, u.role, u.display_name, u.username, u.password_hash, u.must_change_password,
         u.pharmacy_id, p.name AS pharmacy_name, u.district_code, u.status
     FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id";
 
 pub async fn by_username(db: &PgPool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_USER} WHERE lower(u.username) = lower($1)"))
-        .bind(username.trim())
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "{SELECT_USER} WHERE lower(u.username) = lower($1)"
+    ))
+    .bind(username.trim())
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn by_openid(db: &PgPool, openid: &str) -> Result<Option<UserRow>, sqlx::Error> {
@@ -73,7 +76,12 @@ pub async fn touch_login(conn: &mut PgConnection, user_id: Uuid) -> Result<(), s
 }
 
 /// Binds a WeChat account; false when the user already has one.
-pub async fn bind_wechat(conn: &mut PgConnection, user_id: Uuid, openid: &str, unionid: Option<&str>) -> Result<bool, sqlx::Error> {
+pub async fn bind_wechat(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    openid: &str,
+    unionid: Option<&str>,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE app_user SET wechat_openid = $2, wechat_unionid = $3, last_login_at = now()
          WHERE user_id = $1 AND wechat_openid IS NULL AND status = 'active'",
@@ -86,11 +94,17 @@ pub async fn bind_wechat(conn: &mut PgConnection, user_id: Uuid, openid: &str, u
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn set_password(conn: &mut PgConnection, user_id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE app_user SET password_hash = $2, must_change_password = false WHERE user_id = $1")
-        .bind(user_id)
-        .bind(hash)
-        .execute(conn)
-        .await
-        .map(|_| ())
+pub async fn set_password(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE app_user SET password_hash = $2, must_change_password = false WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }

@@ -22,7 +22,15 @@ pub const GUARDS: &[(&str, &[Role])] = &[
     ("pharmacy_manager", &[Role::PharmacyManager]),
     ("inspector", &[Role::Inspector]),
     ("inspector_or_admin", &[Role::Inspector, Role::CityAdmin]),
-    ("registration_reader", &[Role::Clerk, Role::PharmacyManager, Role::Inspector, Role::CityAdmin]),
+    (
+        "registration_reader",
+        &[
+            Role::Clerk,
+            Role::PharmacyManager,
+            Role::Inspector,
+            Role::CityAdmin,
+        ],
+    ),
     ("city_admin", &[Role::CityAdmin]),
     ("approver", &[Role::Approver]),
 ];
@@ -39,7 +47,10 @@ async fn authorize(req: &Request, bearer: Bearer, scheme: &str) -> poem::Result<
     tracing::Span::current().record("user_id", tracing::field::display(caller.user_id));
     if caller.must_change_password && scheme != "any_user" {
         return Err(ApiError::forbidden()
-            .with_code("PASSWORD_CHANGE_REQUIRED", "首次登录或密码已重置，请先修改密码")
+            .with_code(
+                "PASSWORD_CHANGE_REQUIRED",
+                "首次登录或密码已重置，请先修改密码",
+            )
             .into());
     }
     let allowed = roles_of(scheme).unwrap_or(&[]);

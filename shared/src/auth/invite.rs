@@ -16,16 +16,27 @@ pub const TTL_HOURS: i64 = 72;
 
 pub fn generate_code() -> String {
     let mut rng = rand::thread_rng();
-    (0..CODE_LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..CODE_LEN)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 pub fn code_hash(pii: &PiiCipher, code: &str) -> Vec<u8> {
-    let normalised: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_uppercase();
+    let normalised: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_uppercase();
     pii.blind_index("invite_code", &normalised).to_vec()
 }
 
 /// Creates a fresh code for `user_id`, voiding the user's unused ones.
-pub async fn issue(conn: &mut PgConnection, pii: &PiiCipher, user_id: Uuid, created_by: Option<Uuid>) -> Result<String, sqlx::Error> {
+pub async fn issue(
+    conn: &mut PgConnection,
+    pii: &PiiCipher,
+    user_id: Uuid,
+    created_by: Option<Uuid>,
+) -> Result<String, sqlx::Error> {
     sqlx::query("UPDATE invite SET expires_at = now() WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()")
         .bind(user_id)
         .execute(&mut *conn)
@@ -43,7 +54,11 @@ pub async fn issue(conn: &mut PgConnection, pii: &PiiCipher, user_id: Uuid, crea
 }
 
 /// Marks a valid, unused, unexpired code used and returns its user.
-pub async fn redeem(conn: &mut PgConnection, pii: &PiiCipher, code: &str) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn redeem(
+    conn: &mut PgConnection,
+    pii: &PiiCipher,
+    code: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE invite SET used_at = now()
          WHERE code_hash = $1 AND used_at IS NULL AND expires_at > now()

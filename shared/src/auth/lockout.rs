@@ -20,7 +20,10 @@ impl Lockout {
     /// Keys use a hash of the (case-folded) username: it is not logged or stored in clear.
     fn keys(&self, username: &str) -> (String, String) {
         let h = sm3_hex(username.trim().to_lowercase().as_bytes());
-        (self.cache.key(format_args!("login_fail:{h}")), self.cache.key(format_args!("login_lock:{h}")))
+        (
+            self.cache.key(format_args!("login_fail:{h}")),
+            self.cache.key(format_args!("login_lock:{h}")),
+        )
     }
 
     /// 429 `LOGIN_LOCKED` with `Retry-After` while the account is locked.
@@ -41,7 +44,11 @@ impl Lockout {
         let (count,): (u32,) = redis::pipe()
             .atomic()
             .incr(&fail, 1)
-            .cmd("EXPIRE").arg(&fail).arg(self.cfg.lockout_window.as_secs()).arg("NX").ignore()
+            .cmd("EXPIRE")
+            .arg(&fail)
+            .arg(self.cfg.lockout_window.as_secs())
+            .arg("NX")
+            .ignore()
             .query_async(&mut conn)
             .await?;
         if count >= self.cfg.lockout_threshold {
@@ -65,5 +72,9 @@ impl Lockout {
 }
 
 fn locked(retry_after: u64) -> ApiError {
-    ApiError::too_many("LOGIN_LOCKED", "登录失败次数过多，账号已锁定，请稍后再试", retry_after)
+    ApiError::too_many(
+        "LOGIN_LOCKED",
+        "登录失败次数过多，账号已锁定，请稍后再试",
+        retry_after,
+    )
 }

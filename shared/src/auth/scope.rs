@@ -26,9 +26,10 @@ pub enum Scope {
 impl Scope {
     pub fn of(caller: &Caller) -> Scope {
         match caller.role {
-            Role::Clerk | Role::PharmacyManager => {
-                caller.pharmacy_id.map(Scope::Pharmacy).unwrap_or(Scope::Nothing)
-            }
+            Role::Clerk | Role::PharmacyManager => caller
+                .pharmacy_id
+                .map(Scope::Pharmacy)
+                .unwrap_or(Scope::Nothing),
             Role::Inspector => caller
                 .district_code
                 .clone()
@@ -51,7 +52,11 @@ pub struct ScopeColumns {
 
 /// `{select_from} WHERE <scope predicate>`; append further filters with
 /// `AND ...` and `push_bind`.
-pub fn scoped_select<'a>(scope: &Scope, cols: ScopeColumns, select_from: &'static str) -> QueryBuilder<'a, Postgres> {
+pub fn scoped_select<'a>(
+    scope: &Scope,
+    cols: ScopeColumns,
+    select_from: &'static str,
+) -> QueryBuilder<'a, Postgres> {
     let mut qb = QueryBuilder::new(select_from);
     qb.push(" WHERE ");
     match scope {
@@ -59,7 +64,9 @@ pub fn scoped_select<'a>(scope: &Scope, cols: ScopeColumns, select_from: &'stati
             qb.push(cols.pharmacy_id).push(" = ").push_bind(*id);
         }
         Scope::District(code) => {
-            qb.push(cols.district_code).push(" = ").push_bind(code.clone());
+            qb.push(cols.district_code)
+                .push(" = ")
+                .push_bind(code.clone());
         }
         Scope::All => {
             qb.push("TRUE");

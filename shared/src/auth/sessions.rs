@@ -64,12 +64,19 @@ impl Sessions {
         let index = self.user_index_key(caller.user_id);
         redis::pipe()
             .atomic()
-            .set_ex(self.session_key(&hash), serde_json::to_string(&stored).expect("serializable"), idle)
+            .set_ex(
+                self.session_key(&hash),
+                serde_json::to_string(&stored).expect("serializable"),
+                idle,
+            )
             .sadd(&index, &hash)
             .expire(&index, ttl as i64)
             .query_async::<()>(&mut conn)
             .await?;
-        Ok(Issued { token, expires_in: ttl })
+        Ok(Issued {
+            token,
+            expires_in: ttl,
+        })
     }
 
     /// The caller of a bearer token, or 401.
@@ -131,22 +138,35 @@ impl Sessions {
     }
 
     /// A short-lived value bound to nothing but itself: bind tokens (SPEC §5).
-    pub async fn put_ephemeral(&self, kind: &str, value: &str, ttl: Duration) -> Result<String, ApiError> {
+    pub async fn put_ephemeral(
+        &self,
+        kind: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<String, ApiError> {
         let mut raw = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut raw);
         let token = URL_SAFE_NO_PAD.encode(raw);
-        let key = self.cache.key(format_args!("{kind}:{}", sm3_hex(token.as_bytes())));
+        let key = self
+            .cache
+            .key(format_args!("{kind}:{}", sm3_hex(token.as_bytes())));
         let mut conn = self.cache.conn();
         let _: () = conn.set_ex(key, value, ttl.as_secs()).await?;
         Ok(token)
     }
 
     /// Reads and deletes an ephemeral value (single use).
-    pub async fn take_ephemeral(&self, kind: &str, token: &str) -> Result<Option<String>, ApiError> {
+    pub async fn take_ephemeral(
+        &self,
+        kind: &str,
+        token: &str,
+    ) -> Result<Option<String>, ApiError> {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
-        let key = self.cache.key(format_args!("{kind}:{}", sm3_hex(token.as_bytes())));
+        let key = self
+            .cache
+            .key(format_args!("{kind}:{}", sm3_hex(token.as_bytes())));
         let mut conn = self.cache.conn();
         let v: Option<String> = redis::cmd("GETDEL").arg(key).query_async(&mut conn).await?;
         Ok(v)

@@ -28,8 +28,16 @@ impl WechatMiniProgram {
         let w = &cfg.wechat;
         let client = WechatClient::builder()
             // The SDK checks the `wx` + 16 shape; a wrong appid is a start-up error.
-            .appid(AppId::new(w.appid.clone()).map_err(|_| anyhow::anyhow!("configuration error: WECHAT_APPID is malformed (expected wx + 16 characters)"))?)
-            .secret(AppSecret::new(w.secret.expose_secret().to_owned()).map_err(|_| anyhow::anyhow!("configuration error: WECHAT_SECRET is malformed"))?)
+            .appid(AppId::new(w.appid.clone()).map_err(|_| {
+                anyhow::anyhow!(
+                    "configuration error: WECHAT_APPID is malformed (expected wx + 16 characters)"
+                )
+            })?)
+            .secret(
+                AppSecret::new(w.secret.expose_secret().to_owned()).map_err(|_| {
+                    anyhow::anyhow!("configuration error: WECHAT_SECRET is malformed")
+                })?,
+            )
             .base_url(w.api_base.clone())
             .timeout(w.timeout)
             .connect_timeout(Duration::from_secs(2))
@@ -41,7 +49,12 @@ impl WechatMiniProgram {
             // Unused: authed calls go through our Redis-shared token below.
             std::sync::Arc::new(TokenManager::new(client)),
         ));
-        Ok(Self { auth: AuthApi::new(ctx), http, api_base: w.api_base.clone(), cache })
+        Ok(Self {
+            auth: AuthApi::new(ctx),
+            http,
+            api_base: w.api_base.clone(),
+            cache,
+        })
     }
 
     fn token_key(&self) -> String {
@@ -58,7 +71,11 @@ impl WechatMiniProgram {
         }
         let lock = self.cache.key("wechat:access_token:lock");
         let got_lock: bool = redis::cmd("SET")
-            .arg(&lock).arg(1).arg("NX").arg("EX").arg(10)
+            .arg(&lock)
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(10)
             .query_async::<Option<String>>(&mut conn)
             .await
             .map(|r| r.is_some())
@@ -85,7 +102,11 @@ impl WechatMiniProgram {
         let script = redis::Script::new(
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
         );
-        let _: Result<i32, _> = script.key(self.token_key()).arg(bad).invoke_async(&mut conn).await;
+        let _: Result<i32, _> = script
+            .key(self.token_key())
+            .arg(bad)
+            .invoke_async(&mut conn)
+            .await;
     }
 
     /// Runs an authed call; on 40001/42001 the token is invalidated and the
@@ -98,7 +119,10 @@ impl WechatMiniProgram {
         let token = self.access_token().await?;
         match call(token.clone()).await {
             Err(WechatError::TokenRejected(code)) => {
-                tracing::warn!(errcode = code, "wechat access token rejected; refreshing once");
+                tracing::warn!(
+                    errcode = code,
+                    "wechat access token rejected; refreshing once"
+                );
                 self.invalidate(&token).await;
                 let token = self.access_token().await?;
                 call(token).await
@@ -107,8 +131,19 @@ impl WechatMiniProgram {
         }
     }
 
-    async fn post_image(&self, path: &str, query: &[(&str, &str)], token: &str, image: Vec<u8>, content_type: &str) -> Result<serde_json::Value, WechatError> {
-        let filename = if content_type.contains("png") { "image.png" } else { "image.jpg" };
+    async fn post_image(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        token: &str,
+        image: Vec<u8>,
+        content_type: &str,
+    ) -> Result<serde_json::Value, WechatError> {
+        let filename = if content_type.contains("png") {
+            "image.png"
+        } else {
+            "image.jpg"
+        };
         let part = reqwest::multipart::Part::bytes(image)
             .file_name(filename)
             .mime_str(content_type)
@@ -152,7 +187,11 @@ struct OcrItem {
 }
 
 fn transport(e: reqwest::Error) -> WechatError {
-    WechatError::Unavailable(if e.is_timeout() { "timeout".into() } else { "transport error".into() })
+    WechatError::Unavailable(if e.is_timeout() {
+        "timeout".into()
+    } else {
+        "transport error".into()
+    })
 }
 
 /// Status, then `errcode`, then the body.
@@ -162,7 +201,11 @@ async fn read_json(resp: reqwest::Response) -> Result<serde_json::Value, WechatE
         return Err(WechatError::Unavailable(format!("HTTP {status}")));
     }
     let value: serde_json::Value = resp.json().await.map_err(|e| {
-        if e.is_timeout() { WechatError::Unavailable("timeout".into()) } else { WechatError::Unavailable("unreadable answer".into()) }
+        if e.is_timeout() {
+            WechatError::Unavailable("timeout".into())
+        } else {
+            WechatError::Unavailable("unreadable answer".into())
+        }
     })?;
     match value.get("errcode").and_then(|c| c.as_i64()) {
         Some(0) | None => Ok(value),
@@ -183,7 +226,9 @@ fn map_sdk_error(e: wechat_mp_sdk::WechatError) -> WechatError {
                 WechatError::Unavailable("transport error".into())
             }
         }
-        E::Http(HttpError::Decode(_)) | E::Json(_) => WechatError::Unavailable("unreadable answer".into()),
+        E::Http(HttpError::Decode(_)) | E::Json(_) => {
+            WechatError::Unavailable("unreadable answer".into())
+        }
         _ => WechatError::Other(0),
     }
 }
@@ -198,28 +243,58 @@ impl WechatApi for WechatMiniProgram {
         if resp.openid.is_empty() {
             return Err(WechatError::Unavailable("no openid in answer".into()));
         }
-        Ok(WechatSession { openid: resp.openid, unionid: resp.unionid.filter(|u| !u.is_empty()) })
+        Ok(WechatSession {
+            openid: resp.openid,
+            unionid: resp.unionid.filter(|u| !u.is_empty()),
+        })
     }
 
-    async fn ocr_id_card(&self, image: Vec<u8>, content_type: &str) -> Result<IdCardOcr, WechatError> {
+    async fn ocr_id_card(
+        &self,
+        image: Vec<u8>,
+        content_type: &str,
+    ) -> Result<IdCardOcr, WechatError> {
         let value = self
             .with_token(|token| {
                 let image = image.clone();
-                async move { self.post_image("/cv/ocr/idcard", &[("type", "photo")], &token, image, content_type).await }
+                async move {
+                    self.post_image(
+                        "/cv/ocr/idcard",
+                        &[("type", "photo")],
+                        &token,
+                        image,
+                        content_type,
+                    )
+                    .await
+                }
             })
             .await?;
-        let r: OcrIdCard = serde_json::from_value(value).map_err(|_| WechatError::Unavailable("unreadable answer".into()))?;
-        Ok(IdCardOcr { name: r.name, id_number: r.id, valid_date: r.valid_date, side: r.r#type })
+        let r: OcrIdCard = serde_json::from_value(value)
+            .map_err(|_| WechatError::Unavailable("unreadable answer".into()))?;
+        Ok(IdCardOcr {
+            name: r.name,
+            id_number: r.id,
+            valid_date: r.valid_date,
+            side: r.r#type,
+        })
     }
 
-    async fn ocr_printed_text(&self, image: Vec<u8>, content_type: &str) -> Result<Vec<String>, WechatError> {
+    async fn ocr_printed_text(
+        &self,
+        image: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Vec<String>, WechatError> {
         let value = self
             .with_token(|token| {
                 let image = image.clone();
-                async move { self.post_image("/cv/ocr/comm", &[], &token, image, content_type).await }
+                async move {
+                    self.post_image("/cv/ocr/comm", &[], &token, image, content_type)
+                        .await
+                }
             })
             .await?;
-        let r: OcrText = serde_json::from_value(value).map_err(|_| WechatError::Unavailable("unreadable answer".into()))?;
+        let r: OcrText = serde_json::from_value(value)
+            .map_err(|_| WechatError::Unavailable("unreadable answer".into()))?;
         Ok(r.items.into_iter().map(|i| i.text).collect())
     }
 

@@ -32,7 +32,9 @@ pub struct IdCardOcr {
 
 impl std::fmt::Debug for IdCardOcr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdCardOcr").field("side", &self.side).finish_non_exhaustive()
+        f.debug_struct("IdCardOcr")
+            .field("side", &self.side)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,9 +91,11 @@ impl From<WechatError> for ApiError {
                 "WECHAT_CODE_INVALID",
                 "微信登录凭证无效或已使用，请重新打开小程序登录",
             ),
-            WechatError::RateLimited => {
-                ApiError::too_many("WECHAT_RATE_LIMITED", "微信接口调用过于频繁，请稍后重试", 60)
-            }
+            WechatError::RateLimited => ApiError::too_many(
+                "WECHAT_RATE_LIMITED",
+                "微信接口调用过于频繁，请稍后重试",
+                60,
+            ),
             WechatError::Unreadable(_) => ApiError::unprocessable(
                 "OCR_UNREADABLE",
                 "无法识别证件照片，请在光线充足处对准证件重新拍摄，或改用读卡器/手工录入",
@@ -108,9 +112,17 @@ pub trait WechatApi: Send + Sync {
     /// `jscode2session`: the user's openid (and unionid when the app has one).
     async fn code_to_session(&self, code: &str) -> Result<WechatSession, WechatError>;
     /// `/cv/ocr/idcard` with the photo as multipart `img`.
-    async fn ocr_id_card(&self, image: Vec<u8>, content_type: &str) -> Result<IdCardOcr, WechatError>;
+    async fn ocr_id_card(
+        &self,
+        image: Vec<u8>,
+        content_type: &str,
+    ) -> Result<IdCardOcr, WechatError>;
     /// `/cv/ocr/comm` (printed text): the text lines found.
-    async fn ocr_printed_text(&self, image: Vec<u8>, content_type: &str) -> Result<Vec<String>, WechatError>;
+    async fn ocr_printed_text(
+        &self,
+        image: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Vec<String>, WechatError>;
     /// `subscribeMessage.send`.
     async fn send_subscribe_message(&self, message: &SubscribeMessage) -> Result<(), WechatError>;
 }

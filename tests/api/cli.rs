@@ -1,0 +1,215 @@
+//! The `yaojian` binary: configuration errors, `--only`, the serverless port
+//! variables, create-admin and seed-demo.
+
+use std::{
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use crate::helpers::*;
+
+fn yaojian() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_yaojian"));
+    c.env_clear()
+        .env("YAOJIAN_LOG_FORMAT", "pretty")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+#[test]
+fn a_missing_or_malformed_setting_stops_start_up_naming_it() {
+    let out = yaojian()
+        .args(["serve"])
+        .env("REDIS_URL", "redis://127.0.0.1:6379")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("DATABASE_URL is not set"), "{err}");
+
+    let out = yaojian()
+        .args(["migrate"])
+        .envs(vars_for(
+            "postgres://x/y",
+            "redis://127.0.0.1:6379",
+            "p:",
+            "http://127.0.0.1:1",
+        ))
+        .env("YAOJIAN_MASTER_KEY", "short")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("YAOJIAN_MASTER_KEY is malformed")
+            && !err.contains("short"),
+        "{err}"
+    );
+
+    let out = yaojian()
+        .args(["serve", "--only", "nope"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown function group `nope`"));
+}
+
+struct Child(std::process::Child);
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_ready(client: &reqwest::Client, url: &str) {
+    for _ in 0..100 {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not come up");
+}
+
+#[tokio::test]
+async fn serve_binds_the_serverless_port_and_serves_only_the_named_groups() {
+    let app = spawn_app().await;
+    let port = free_port();
+    let _child = Child(
+        yaojian()
+            .args(["serve", "--only", "auth"])
+            .envs(app.env())
+            .env("FC_SERVER_PORT", port.to_string())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&app.client, &format!("{base}/healthz")).await;
+    let r = app
+        .client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = r.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .client
+        .get(format!("{base}/api/v1/admin/audit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "the admin group is not served by this function"
+    );
+    let doc: serde_json::Value = app
+        .client
+        .get(format!("{base}/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/admin/audit"].is_null() && doc["paths"]["/me"].is_object());
+}
+
+#[tokio::test]
+async fn create_admin_and_seed_demo() {
+    let app = spawn_app().await;
+    let out = yaojian()
+        .args(["create-admin", "--username", "chief"])
+        .envs(app.env())
+        .env("YAOJIAN_ADMIN_PASSWORD", "weak")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a weak password is refused");
+
+    let mut child = yaojian()
+        .args(["create-admin", "--username", "chief"])
+        .envs(app.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Chief-Passw0rd-1\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            serde_json::json!({"username": "chief", "password": "Chief-Passw0rd-1"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    for _ in 0..2 {
+        let out = yaojian()
+            .args(["seed-demo"])
+            .envs(app.env())
+            .env("YAOJIAN_DEMO_PASSWORD", "Demo-Passw0rd-1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let pharmacies: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pharmacy WHERE licence_number LIKE '鄂CA%'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(pharmacies, 3, "seed-demo is idempotent");
+    let districts: i64 = sqlx::query_scalar("SELECT count(*) FROM district")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(districts, 13);
+    let r = app
+        .post(
+            "/api/v1/auth/wechat/login",
+            serde_json::json!({"code": "anything"}),
+            None,
+        )
+        .await;
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["bound"], true,
+        "the demo clerk signs in through the fake WeChat: {body}"
+    );
+}

@@ -1,0 +1,391 @@
+//! `spawn_app()`: the composed server on a random port, against a fresh
+//! PostgreSQL database (created here, dropped when the app is dropped), Redis
+//! keys under a prefix of its own, and a fake WeChat on loopback.
+
+use std::{
+    collections::HashMap,
+    io::Write,
+    net::SocketAddr,
+    sync::{Arc, Mutex, OnceLock},
+};
+
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+use serde_json::Value;
+use shared::{AppState, config::Config};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::net::TcpStream;
+use uuid::Uuid;
+use yaojian::{app, fake_wechat::FakeWechat};
+
+pub const TEST_MASTER_KEY: &str =
+    "7f1c0b6a3e9d2f4a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a";
+pub const PASSWORD: &str = "Test-Passw0rd!";
+
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let mut u = reqwest::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+// ---- captured logs ---------------------------------------------------------
+
+/// Everything every test server logged (JSON lines, debug level), for the log
+/// hygiene tests; echoed to stderr when `TEST_LOG` is set.
+pub static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = std::io::stderr().write_all(buf);
+        }
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let capture = Capture(buf.clone());
+        shared::telemetry::init_logging_to(
+            shared::config::LogFormat::Json,
+            tracing_subscriber::EnvFilter::new("debug,hyper=info,h2=info,reqwest=info,rustls=info"),
+            move || capture.clone(),
+        );
+        buf
+    });
+}
+
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.get().expect("logging initialised").lock().unwrap()).into_owned()
+}
+
+// ---- the app -----------------------------------------------------------------
+
+pub struct TestApp {
+    pub base: String,
+    pub db: PgPool,
+    pub db_name: String,
+    pub state: AppState,
+    pub fake: FakeWechat,
+    pub client: reqwest::Client,
+    pub vars: HashMap<String, String>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Another server instance on the same database, Redis and fake WeChat.
+    pub async fn another_instance(&self) -> Instance {
+        let state = AppState::build(Config::from_vars(self.vars.clone()).unwrap()).unwrap();
+        let (base, _) = serve(state.clone()).await;
+        Instance { base, state }
+    }
+
+    /// Environment that points the `yaojian` binary at this app's database.
+    pub fn env(&self) -> HashMap<String, String> {
+        self.vars.clone()
+    }
+
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> reqwest::Response {
+        let mut r = self.client.post(self.url(path)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut r = self.client.get(self.url(path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.expect("request sent")
+    }
+
+    /// Signs in with username and password; returns the token.
+    pub async fn login(&self, username: &str) -> String {
+        let resp = self
+            .post(
+                "/api/v1/auth/login",
+                serde_json::json!({"username": username, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "login of {username}");
+        resp.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+pub struct Instance {
+    pub base: String,
+    pub state: AppState,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let url = admin_url();
+        let name = self.db_name.clone();
+        // Drop the database from a thread with its own runtime (Drop is sync).
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut c) = PgConnection::connect(&url).await {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut c)
+                            .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn serve(state: AppState) -> (String, SocketAddr) {
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+    let groups = app::all_groups();
+    let endpoint = app::build(state, &groups);
+    tokio::spawn(async move {
+        let _ = Server::new_with_acceptor(acceptor).run(endpoint).await;
+    });
+    (format!("http://{addr}"), addr)
+}
+
+/// Creates a fresh, migrated database; returns its name and URL.
+pub async fn fresh_database() -> (String, String) {
+    let name = format!("yj_test_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("PostgreSQL reachable (TEST_DATABASE_URL)");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = with_database(&admin_url(), &name);
+    let pool = PgPool::connect(&url).await.unwrap();
+    shared::db::migrate(&pool).await.unwrap();
+    pool.close().await;
+    (name, url)
+}
+
+pub fn vars_for(
+    database_url: &str,
+    redis_url: &str,
+    prefix: &str,
+    wechat_base: &str,
+) -> HashMap<String, String> {
+    [
+        ("DATABASE_URL", database_url),
+        ("REDIS_URL", redis_url),
+        ("REDIS_KEY_PREFIX", prefix),
+        ("WECHAT_APPID", yaojian::fake_wechat::APPID),
+        ("WECHAT_SECRET", yaojian::fake_wechat::SECRET),
+        ("WECHAT_API_BASE", wechat_base),
+        ("WECHAT_TIMEOUT_SECS", "1"),
+        ("YAOJIAN_MASTER_KEY", TEST_MASTER_KEY),
+        ("DATABASE_MAX_CONNECTIONS", "5"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `tweak` may change the environment before the server starts.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    init_logs();
+    let fake = FakeWechat::start().await;
+    let (db_name, database_url) = fresh_database().await;
+    let redis_prefix = format!("yjt:{}:", Uuid::new_v4().simple());
+    let mut vars = vars_for(&database_url, &redis_url(), &redis_prefix, &fake.base_url());
+    tweak(&mut vars);
+    let state = AppState::build(Config::from_vars(vars.clone()).unwrap()).unwrap();
+    let (base, _) = serve(state.clone()).await;
+    let db = PgPool::connect(&database_url).await.unwrap();
+    let app = TestApp {
+        base,
+        db,
+        db_name,
+        state,
+        fake,
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        vars,
+    };
+    seed_users(&app).await;
+    app
+}
+
+// ---- fixtures ----------------------------------------------------------------
+
+pub const PHARMACY_A: Uuid = Uuid::from_u128(0xA);
+pub const PHARMACY_B: Uuid = Uuid::from_u128(0xB);
+pub const PHARMACY_C: Uuid = Uuid::from_u128(0xC);
+
+/// Districts; pharmacies A, B in 江岸 (420102) and C in 武昌 (420106); users
+/// `admin`, `inspector` (江岸), `manager` and `clerk` (A), all with `PASSWORD`.
+async fn seed_users(app: &TestApp) {
+    let mut tx = app.db.begin().await.unwrap();
+    yaojian::seed::districts(&mut tx).await.unwrap();
+    for (id, licence, district) in [
+        (PHARMACY_A, "L-A", "420102"),
+        (PHARMACY_B, "L-B", "420102"),
+        (PHARMACY_C, "L-C", "420106"),
+    ] {
+        sqlx::query("INSERT INTO pharmacy (pharmacy_id, name, licence_number, district_code) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(format!("药店{licence}"))
+            .bind(licence)
+            .bind(district)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let hash = shared::auth::password::hash(PASSWORD).await.unwrap();
+    for (username, role, pharmacy, district) in [
+        ("admin", "city_admin", None, None),
+        ("inspector", "inspector", None, Some("420102")),
+        ("manager", "pharmacy_manager", Some(PHARMACY_A), None),
+        ("clerk", "clerk", Some(PHARMACY_A), None),
+    ] {
+        create_user(app, username, role, pharmacy, district, Some(&hash)).await;
+    }
+}
+
+pub async fn create_user(
+    app: &TestApp,
+    username: &str,
+    role: &str,
+    pharmacy: Option<Uuid>,
+    district: Option<&str>,
+    hash: Option<&str>,
+) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO app_user (user_id, role, display_name, username, password_hash, pharmacy_id, district_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING user_id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(role)
+    .bind(format!("用户{username}"))
+    .bind(username)
+    .bind(hash)
+    .bind(pharmacy)
+    .bind(district)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+pub async fn problem(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body: Value = resp.json().await.expect("problem body is JSON");
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct} for {body}"
+    );
+    assert!(
+        body["code"].is_string() && body["title"].is_string() && body["status"] == status,
+        "{body}"
+    );
+    (status, body)
+}
+
+// ---- a chaos proxy -------------------------------------------------------------
+
+/// A TCP proxy in front of a real service that can be cut (connections
+/// dropped, new ones refused) and restored, to show recovery without restart.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    generation: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Proxy {
+    pub async fn start(target: SocketAddr) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (up2, gen2) = (up.clone(), generation.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    break;
+                };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let my_gen = gen2.load(Ordering::SeqCst);
+                let gen3 = gen2.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                    let cut = async {
+                        while gen3.load(Ordering::SeqCst) == my_gen {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        }
+                    };
+                    tokio::select! { _ = copy => {}, _ = cut => {} }
+                });
+            }
+        });
+        Proxy {
+            addr,
+            up,
+            generation,
+        }
+    }
+
+    pub fn cut(&self) {
+        use std::sync::atomic::Ordering;
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
