@@ -450,3 +450,37 @@ async fn logs_never_carry_secrets_or_personal_data() {
         assert!(!logs.contains(secret), "a log line contains `{secret}`");
     }
 }
+
+/// Sessions end after the idle timeout, and at their absolute lifetime even
+/// when used all along.
+#[tokio::test]
+async fn sessions_expire_when_idle_and_at_their_lifetime() {
+    let app = spawn_app_with(|v| {
+        v.insert("YAOJIAN_IDLE_TIMEOUT_SECS".into(), "2".into());
+    })
+    .await;
+    let token = app.login("clerk").await;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&token)).await.status(),
+        401,
+        "idle for longer than the timeout"
+    );
+
+    let app = spawn_app_with(|v| {
+        v.insert("YAOJIAN_TOKEN_TTL_SECS".into(), "3".into());
+    })
+    .await;
+    let token = app.login("clerk").await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/me", Some(&token)).await.status(), 200);
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&token)).await.status(),
+        401,
+        "past the absolute lifetime"
+    );
+}

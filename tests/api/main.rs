@@ -8,4 +8,5 @@ mod auth;
 mod cli;
 mod errors;
 mod ops;
+mod scope;
 mod wechat;
