@@ -4,21 +4,43 @@
 
 pub mod admin;
 pub mod auth;
+pub mod drugs;
+pub mod registrations;
+pub mod scans;
+pub mod staff;
 
 use shared::group::FunctionGroup;
 
 /// Every API of this crate, composed by the `yaojian` command (a tuple once
 /// there are several).
-pub type Api = (auth::api::AuthApi, admin::api::AdminApi);
+pub type Api = (
+    auth::api::AuthApi,
+    staff::api::StaffApi,
+    drugs::api::DrugsApi,
+    scans::api::ScansApi,
+    registrations::api::RegistrationsApi,
+    admin::api::AdminApi,
+);
 
 pub fn api() -> Api {
-    (auth::api::AuthApi, admin::api::AdminApi)
+    (
+        auth::api::AuthApi,
+        staff::api::StaffApi,
+        drugs::api::DrugsApi,
+        scans::api::ScansApi,
+        registrations::api::RegistrationsApi,
+        admin::api::AdminApi,
+    )
 }
 
 /// The function groups this crate exports (unit of `serve --only` and of deployment).
 pub fn groups() -> Vec<FunctionGroup> {
     vec![
         FunctionGroup::of::<auth::api::AuthApi>("auth", "登录、绑定、退出、当前用户"),
+        FunctionGroup::of::<staff::api::StaffApi>("staff", "店长管理店员与邀请码"),
+        FunctionGroup::of::<drugs::api::DrugsApi>("drugs", "药品目录：扫码查询、名称搜索"),
+        FunctionGroup::of::<scans::api::ScansApi>("scans", "身份证、社保卡扫描（读卡器或拍照识别）"),
+        FunctionGroup::of::<registrations::api::RegistrationsApi>("registrations", "含特殊药品复方制剂销售登记与查询"),
         FunctionGroup::of::<admin::api::AdminApi>("admin", "市局管理：审计日志"),
     ]
 }
@@ -27,6 +49,14 @@ pub fn groups() -> Vec<FunctionGroup> {
 pub enum Tag {
     /// 登录与账号
     Auth,
+    /// 店员管理
+    Staff,
+    /// 药品目录
+    Drugs,
+    /// 证件扫描
+    Scans,
+    /// 销售登记
+    Registrations,
     /// 市局管理
     Admin,
 }

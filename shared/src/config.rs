@@ -39,6 +39,7 @@ pub struct Config {
     /// True when `YAOJIAN_MASTER_KEY` was not set and the development key is used.
     pub master_key_is_development_default: bool,
     pub auth: AuthConfig,
+    pub policy: Policy,
     pub log_format: LogFormat,
     /// The raw TOML document, kept for later sections (sync targets, policy).
     pub file: toml::Table,
@@ -72,6 +73,42 @@ impl Default for AuthConfig {
             lockout_threshold: 5,
             lockout_window: Duration::from_secs(15 * 60),
             lockout_duration: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The sales rules of SPEC §4.2 that a city may make stricter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Packages of restricted drugs one registration may hold without a prescription.
+    pub per_sale_limit: u32,
+    /// Packages one buyer may buy across all pharmacies in `window_days`.
+    pub window_limit: u32,
+    pub window_days: u32,
+    pub window_action: WindowAction,
+    /// Refuse sales to buyers under 18 (a local policy, on by default).
+    pub refuse_minors: bool,
+    /// Pharmacies within 24 h that make one buyer a `MULTI_PHARMACY` alert.
+    pub multi_pharmacy_threshold: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowAction {
+    /// Refuse with `WINDOW_LIMIT_EXCEEDED` and alert.
+    Block,
+    /// Register and alert.
+    Alert,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            per_sale_limit: 2,
+            window_limit: 5,
+            window_days: 7,
+            window_action: WindowAction::Block,
+            refuse_minors: true,
+            multi_pharmacy_threshold: 3,
         }
     }
 }
@@ -204,6 +241,31 @@ impl Config {
             lockout_duration: src.seconds("YAOJIAN_LOCKOUT_SECS", defaults.lockout_duration)?,
         };
 
+        let d = Policy::default();
+        let positive = |name: &str, default: u32| -> Result<u32, ConfigError> {
+            let v: u32 = src.parsed(name, default)?;
+            if v == 0 {
+                return Err(ConfigError(format!("{name} must be greater than 0")));
+            }
+            Ok(v)
+        };
+        let policy = Policy {
+            per_sale_limit: positive("YAOJIAN_PER_SALE_LIMIT", d.per_sale_limit)?,
+            window_limit: positive("YAOJIAN_WINDOW_LIMIT", d.window_limit)?,
+            window_days: positive("YAOJIAN_WINDOW_DAYS", d.window_days)?,
+            window_action: match src.get("YAOJIAN_WINDOW_ACTION").as_deref() {
+                None | Some("block") => WindowAction::Block,
+                Some("alert") => WindowAction::Alert,
+                Some(_) => {
+                    return Err(ConfigError(
+                        "YAOJIAN_WINDOW_ACTION is malformed (expected block or alert)".into(),
+                    ));
+                }
+            },
+            refuse_minors: src.parsed("YAOJIAN_REFUSE_MINORS", d.refuse_minors)?,
+            multi_pharmacy_threshold: positive("YAOJIAN_MULTI_PHARMACY_THRESHOLD", d.multi_pharmacy_threshold)?,
+        };
+
         let log_format = match src.get("YAOJIAN_LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -223,6 +285,7 @@ impl Config {
             master_keys,
             master_key_is_development_default,
             auth,
+            policy,
             log_format,
             file: src.file,
         })

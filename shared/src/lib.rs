@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod group;
+pub mod idempotency;
 pub mod paging;
 pub mod ratelimit;
 pub mod state;

@@ -1,0 +1,165 @@
+//! `Idempotency-Key` for creating POSTs (SPEC §3): the same key with the same
+//! body within 24 h returns the first response and creates nothing; the same
+//! key with another body is 422 `IDEMPOTENCY_KEY_REUSED`.
+//!
+//! The key row is inserted first thing in the transaction that creates the
+//! object and completed with the response before it commits, so the response
+//! and the object exist together or not at all. A concurrent request with the
+//! same key waits on the row's unique index until the first commits, then
+//! replays its response: two submissions create one object, on any instance.
+
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, registry::{MetaParamIn, MetaSchemaRef, Registry}, types::Type};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{crypto::sm3, error::{ApiError, Problem}};
+
+/// Replays are kept this long.
+pub const RETENTION_HOURS: i64 = 24;
+
+/// The optional `Idempotency-Key` header: 1–128 visible ASCII characters.
+#[derive(Debug, Clone, Default)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<'a> ApiExtractor<'a> for IdempotencyKey {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::Parameter];
+    type ParamType = String;
+    type ParamRawType = String;
+
+    fn register(registry: &mut Registry) {
+        <String as Type>::register(registry);
+    }
+
+    fn param_in() -> Option<MetaParamIn> {
+        Some(MetaParamIn::Header)
+    }
+
+    fn param_schema_ref() -> Option<MetaSchemaRef> {
+        Some(<String as Type>::schema_ref())
+    }
+
+    fn param_raw_type(&self) -> Option<&Self::ParamRawType> {
+        self.0.as_ref()
+    }
+
+    async fn from_request(
+        request: &'a poem::Request,
+        _body: &mut poem::RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let Some(v) = request.headers().get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        let v = v.to_str().ok().map(str::trim).filter(|v| {
+            !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
+        });
+        match v {
+            Some(v) => Ok(IdempotencyKey(Some(v.to_owned()))),
+            None => Err(ApiError::bad_request("INVALID_PARAMETER", "Idempotency-Key 格式不正确")
+                .field("Idempotency-Key", "INVALID_PARAMETER", "应为 1–128 个可见 ASCII 字符")
+                .into()),
+        }
+    }
+}
+
+/// A stored answer.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Stored {
+    /// A stored refusal, as the error it was.
+    pub fn into_error(self) -> ApiError {
+        let p: Problem = match serde_json::from_value(self.body) {
+            Ok(p) => p,
+            Err(e) => return ApiError::internal(e),
+        };
+        let status = poem::http::StatusCode::from_u16(self.status).unwrap_or(poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+        let mut err = ApiError::new(status, p.code, p.title);
+        err.detail = p.detail;
+        err.errors = p.errors;
+        err
+    }
+}
+
+/// The claim a request holds on its key inside its transaction.
+pub struct Claim {
+    user_id: Uuid,
+    key: String,
+}
+
+pub enum Begin {
+    /// No key sent: nothing to do.
+    NoKey,
+    /// First use: complete the claim before committing.
+    Fresh(Claim),
+    /// The key was used with this body: answer this, create nothing.
+    Replay(Stored),
+}
+
+/// Hash of the request that the key stands for.
+pub fn request_hash(body: &impl Serialize) -> Vec<u8> {
+    sm3(&serde_json::to_vec(body).unwrap_or_default()).to_vec()
+}
+
+/// Claims `key` for `user_id` in the caller's transaction.
+pub async fn begin(conn: &mut PgConnection, user_id: Uuid, key: &IdempotencyKey, hash: &[u8]) -> Result<Begin, ApiError> {
+    let Some(key) = key.0.clone() else { return Ok(Begin::NoKey) };
+    // Keys older than the retention window are free again.
+    sqlx::query("DELETE FROM idempotency_key WHERE user_id = $1 AND key = $2 AND created_at < now() - make_interval(hours => $3)")
+        .bind(user_id)
+        .bind(&key)
+        .bind(RETENTION_HOURS as i32)
+        .execute(&mut *conn)
+        .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_key (user_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(&key)
+    .bind(hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Begin::Fresh(Claim { user_id, key }));
+    }
+    let (stored_hash, status, body): (Vec<u8>, i16, Option<Value>) =
+        sqlx::query_as("SELECT request_hash, status_code, response FROM idempotency_key WHERE user_id = $1 AND key = $2")
+            .bind(user_id)
+            .bind(&key)
+            .fetch_one(&mut *conn)
+            .await?;
+    if stored_hash != hash {
+        return Err(ApiError::unprocessable("IDEMPOTENCY_KEY_REUSED", "该 Idempotency-Key 已用于另一个请求，请为新的请求生成新的键")
+            .field("Idempotency-Key", "IDEMPOTENCY_KEY_REUSED", "同一个键只能用于同一个请求"));
+    }
+    match body {
+        Some(body) if status > 0 => Ok(Begin::Replay(Stored { status: status as u16, body })),
+        // Committed without a response cannot happen (complete runs before
+        // commit); answer as a conflict rather than guess.
+        _ => Err(ApiError::conflict("IDEMPOTENCY_IN_PROGRESS", "相同请求正在处理中，请稍后重试")),
+    }
+}
+
+/// Records the answer with the claim, in the same transaction.
+pub async fn complete(conn: &mut PgConnection, claim: &Claim, status: u16, body: &Value) -> Result<(), ApiError> {
+    sqlx::query("UPDATE idempotency_key SET status_code = $3, response = $4 WHERE user_id = $1 AND key = $2")
+        .bind(claim.user_id)
+        .bind(&claim.key)
+        .bind(status as i16)
+        .bind(body)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a refusal with the claim (the refusal is replayed too).
+pub async fn complete_with_error(conn: &mut PgConnection, claim: &Claim, err: &ApiError) -> Result<(), ApiError> {
+    let body = serde_json::to_value(err.problem()).map_err(ApiError::internal)?;
+    complete(conn, claim, err.status.as_u16(), &body).await
+}
