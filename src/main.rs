@@ -199,7 +199,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format!("Demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
                 });
             let logins = seed::demo(&state, &password_text).await?;
-            println!("demo data ready: 13 Wuhan districts, 3 pharmacies, 5 users");
+            println!(
+                "demo data ready: 13 Wuhan districts, 3 pharmacies, 5 users, {} drugs",
+                seed::DEMO_DRUGS.len()
+            );
             println!(
                 "password sign-in (POST /api/v1/auth/login), password `{}`:",
                 logins.password

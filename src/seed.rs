@@ -41,6 +41,136 @@ pub async fn districts(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// A realistic demo catalogue of the four special categories (barcodes are
+/// valid GTIN-13 in the 69 prefix; names and strengths as sold in China).
+pub struct DemoDrug {
+    pub barcode: &'static str,
+    pub approval_number: &'static str,
+    pub name: &'static str,
+    pub strength: &'static str,
+    pub manufacturer: &'static str,
+    pub package_unit: &'static str,
+    pub special_category: &'static str,
+    pub rx_only: bool,
+    pub max_per_purchase: Option<i32>,
+    pub active: bool,
+}
+
+pub const DEMO_DRUGS: &[DemoDrug] = &[
+    DemoDrug {
+        barcode: "6901234560015",
+        approval_number: "国药准字H10940099",
+        name: "复方盐酸伪麻黄碱缓释胶囊（新康泰克）",
+        strength: "10粒/盒",
+        manufacturer: "中美天津史克制药有限公司",
+        package_unit: "盒",
+        special_category: "ephedrine",
+        rx_only: false,
+        max_per_purchase: None,
+        active: true,
+    },
+    DemoDrug {
+        barcode: "6901234560022",
+        approval_number: "国药准字H10950223",
+        name: "氨酚伪麻美芬片Ⅱ/氨麻苯美片（白加黑）",
+        strength: "16片/盒",
+        manufacturer: "拜耳医药保健有限公司启东分公司",
+        package_unit: "盒",
+        special_category: "ephedrine",
+        rx_only: false,
+        max_per_purchase: None,
+        active: true,
+    },
+    DemoDrug {
+        barcode: "6901234560039",
+        approval_number: "国药准字H44021540",
+        name: "复方甘草片",
+        strength: "100片/瓶",
+        manufacturer: "广东恒健制药有限公司",
+        package_unit: "瓶",
+        special_category: "liquorice",
+        rx_only: false,
+        max_per_purchase: None,
+        active: true,
+    },
+    DemoDrug {
+        barcode: "6901234560046",
+        approval_number: "国药准字H20063901",
+        name: "复方磷酸可待因口服溶液",
+        strength: "120ml/瓶",
+        manufacturer: "广州白云山制药股份有限公司",
+        package_unit: "瓶",
+        special_category: "codeine",
+        rx_only: true,
+        max_per_purchase: None,
+        active: true,
+    },
+    DemoDrug {
+        barcode: "6901234560053",
+        approval_number: "国药准字H32020697",
+        name: "复方地芬诺酯片",
+        strength: "100片/瓶",
+        manufacturer: "常州康普药业有限公司",
+        package_unit: "瓶",
+        special_category: "diphenoxylate",
+        rx_only: true,
+        max_per_purchase: None,
+        active: true,
+    },
+    DemoDrug {
+        barcode: "6901234560060",
+        approval_number: "国药准字H20030741",
+        name: "氨酚麻美干混悬剂（儿童）",
+        strength: "12袋/盒",
+        manufacturer: "湖北午时药业股份有限公司",
+        package_unit: "盒",
+        special_category: "ephedrine",
+        rx_only: false,
+        max_per_purchase: Some(1),
+        active: true,
+    },
+    DemoDrug {
+        barcode: "6901234560077",
+        approval_number: "国药准字H42021337",
+        name: "盐酸麻黄碱滴鼻液（已停售）",
+        strength: "10ml/支",
+        manufacturer: "武汉某制药有限公司",
+        package_unit: "支",
+        special_category: "ephedrine",
+        rx_only: false,
+        max_per_purchase: None,
+        active: false,
+    },
+];
+
+/// Upserts the demo catalogue, keyed by barcode.
+pub async fn drugs(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    for d in DEMO_DRUGS {
+        sqlx::query(
+            "INSERT INTO drug (drug_id, barcode, approval_number, name, strength, manufacturer, package_unit, special_category, rx_only, max_per_purchase, active)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (barcode) DO UPDATE SET approval_number = excluded.approval_number, name = excluded.name,
+                 strength = excluded.strength, manufacturer = excluded.manufacturer, package_unit = excluded.package_unit,
+                 special_category = excluded.special_category, rx_only = excluded.rx_only,
+                 max_per_purchase = excluded.max_per_purchase, active = excluded.active",
+        )
+        .bind(demo_id(d.barcode))
+        .bind(d.barcode)
+        .bind(d.approval_number)
+        .bind(d.name)
+        .bind(d.strength)
+        .bind(d.manufacturer)
+        .bind(d.package_unit)
+        .bind(d.special_category)
+        .bind(d.rx_only)
+        .bind(d.max_per_purchase)
+        .bind(d.active)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Stable ids for demo rows, so re-running updates instead of duplicating.
 fn demo_id(name: &str) -> Uuid {
     Uuid::new_v5(
@@ -155,6 +285,7 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
     let hash = password::hash(password_text).await?;
     let mut tx = state.db.begin().await?;
     districts(&mut tx).await?;
+    drugs(&mut tx).await?;
     for p in PHARMACIES {
         sqlx::query(
             "INSERT INTO pharmacy (pharmacy_id, name, licence_number, uscc, district_code, address, contact_phone)
@@ -203,7 +334,7 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
             action: "seed.demo",
             object_type: "seed",
             object_id: None,
-            detail: json!({ "pharmacies": PHARMACIES.len(), "users": USERS.len() }),
+            detail: json!({ "pharmacies": PHARMACIES.len(), "users": USERS.len(), "drugs": DEMO_DRUGS.len() }),
         },
     )
     .await?;

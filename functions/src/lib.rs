@@ -39,8 +39,14 @@ pub fn groups() -> Vec<FunctionGroup> {
         FunctionGroup::of::<auth::api::AuthApi>("auth", "登录、绑定、退出、当前用户"),
         FunctionGroup::of::<staff::api::StaffApi>("staff", "店长管理店员与邀请码"),
         FunctionGroup::of::<drugs::api::DrugsApi>("drugs", "药品目录：扫码查询、名称搜索"),
-        FunctionGroup::of::<scans::api::ScansApi>("scans", "身份证、社保卡扫描（读卡器或拍照识别）"),
-        FunctionGroup::of::<registrations::api::RegistrationsApi>("registrations", "含特殊药品复方制剂销售登记与查询"),
+        FunctionGroup::of::<scans::api::ScansApi>(
+            "scans",
+            "身份证、社保卡扫描（读卡器或拍照识别）",
+        ),
+        FunctionGroup::of::<registrations::api::RegistrationsApi>(
+            "registrations",
+            "含特殊药品复方制剂销售登记与查询",
+        ),
         FunctionGroup::of::<admin::api::AdminApi>("admin", "市局管理：审计日志"),
     ]
 }

@@ -263,7 +263,10 @@ impl Config {
                 }
             },
             refuse_minors: src.parsed("YAOJIAN_REFUSE_MINORS", d.refuse_minors)?,
-            multi_pharmacy_threshold: positive("YAOJIAN_MULTI_PHARMACY_THRESHOLD", d.multi_pharmacy_threshold)?,
+            multi_pharmacy_threshold: positive(
+                "YAOJIAN_MULTI_PHARMACY_THRESHOLD",
+                d.multi_pharmacy_threshold,
+            )?,
         };
 
         let log_format = match src.get("YAOJIAN_LOG_FORMAT").as_deref() {

@@ -368,6 +368,28 @@ impl From<redis::RedisError> for ApiError {
 /// JSON, bad parameters, wrong content type, no route...) into problem+json.
 /// Installed once on the whole application with `catch_all_error`.
 pub fn problem_from_poem_error(err: poem::Error) -> Response {
+    problem_in_route(err, None)
+}
+
+/// poem-openapi names path parameters `param0`, `param1`... internally; the
+/// route template (`/registrations/{id}`) gives their real names.
+fn path_param_name(route: Option<&str>, internal: &str) -> String {
+    let nth = internal
+        .strip_prefix("param")
+        .and_then(|n| n.parse::<usize>().ok());
+    route
+        .zip(nth)
+        .and_then(|(r, n)| {
+            r.split('/')
+                .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .nth(n)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| internal.to_owned())
+}
+
+/// As [`problem_from_poem_error`], for an error raised under `route`.
+pub fn problem_in_route(err: poem::Error, route: Option<&str>) -> Response {
     use poem_openapi::error::{
         AuthorizationError, ContentTypeError, ParseMultipartError, ParseParamError, ParsePathError,
         ParseRequestPayloadError,
@@ -383,16 +405,14 @@ pub fn problem_from_poem_error(err: poem::Error) -> Response {
         )
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
         ApiError::bad_request("INVALID_PARAMETER", "请求路径参数不正确").field(
-            e.name,
+            path_param_name(route, e.name),
             "INVALID_PARAMETER",
             param_message(&e.reason),
         )
     } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
-        {
-            // The parser's reason may quote the input (possibly personal data): not sent.
-            let _ = e;
-            ApiError::bad_request("MALFORMED_BODY", "请求内容格式不正确")
-        }
+        // The parser's reason may quote the input (possibly personal data): not sent.
+        let _ = e;
+        ApiError::bad_request("MALFORMED_BODY", "请求内容格式不正确")
     } else if let Some(e) = err.downcast_ref::<ParseMultipartError>() {
         ApiError::bad_request("MALFORMED_MULTIPART", "上传内容格式不正确")
             .detail(truncate(&e.reason))

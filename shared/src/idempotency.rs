@@ -8,13 +8,20 @@
 //! same key waits on the row's unique index until the first commits, then
 //! replays its response: two submissions create one object, on any instance.
 
-use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, registry::{MetaParamIn, MetaSchemaRef, Registry}, types::Type};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ExtractParamOptions,
+    registry::{MetaParamIn, MetaSchemaRef, Registry},
+    types::Type,
+};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{crypto::sm3, error::{ApiError, Problem}};
+use crate::{
+    crypto::sm3,
+    error::{ApiError, Problem},
+};
 
 /// Replays are kept this long.
 pub const RETENTION_HOURS: i64 = 24;
@@ -52,14 +59,21 @@ impl<'a> ApiExtractor<'a> for IdempotencyKey {
         let Some(v) = request.headers().get("idempotency-key") else {
             return Ok(IdempotencyKey(None));
         };
-        let v = v.to_str().ok().map(str::trim).filter(|v| {
-            !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
-        });
+        let v =
+            v.to_str().ok().map(str::trim).filter(|v| {
+                !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
+            });
         match v {
             Some(v) => Ok(IdempotencyKey(Some(v.to_owned()))),
-            None => Err(ApiError::bad_request("INVALID_PARAMETER", "Idempotency-Key 格式不正确")
-                .field("Idempotency-Key", "INVALID_PARAMETER", "应为 1–128 个可见 ASCII 字符")
-                .into()),
+            None => Err(
+                ApiError::bad_request("INVALID_PARAMETER", "Idempotency-Key 格式不正确")
+                    .field(
+                        "Idempotency-Key",
+                        "INVALID_PARAMETER",
+                        "应为 1–128 个可见 ASCII 字符",
+                    )
+                    .into(),
+            ),
         }
     }
 }
@@ -78,7 +92,8 @@ impl Stored {
             Ok(p) => p,
             Err(e) => return ApiError::internal(e),
         };
-        let status = poem::http::StatusCode::from_u16(self.status).unwrap_or(poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+        let status = poem::http::StatusCode::from_u16(self.status)
+            .unwrap_or(poem::http::StatusCode::UNPROCESSABLE_ENTITY);
         let mut err = ApiError::new(status, p.code, p.title);
         err.detail = p.detail;
         err.errors = p.errors;
@@ -107,8 +122,15 @@ pub fn request_hash(body: &impl Serialize) -> Vec<u8> {
 }
 
 /// Claims `key` for `user_id` in the caller's transaction.
-pub async fn begin(conn: &mut PgConnection, user_id: Uuid, key: &IdempotencyKey, hash: &[u8]) -> Result<Begin, ApiError> {
-    let Some(key) = key.0.clone() else { return Ok(Begin::NoKey) };
+pub async fn begin(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    key: &IdempotencyKey,
+    hash: &[u8],
+) -> Result<Begin, ApiError> {
+    let Some(key) = key.0.clone() else {
+        return Ok(Begin::NoKey);
+    };
     // Keys older than the retention window are free again.
     sqlx::query("DELETE FROM idempotency_key WHERE user_id = $1 AND key = $2 AND created_at < now() - make_interval(hours => $3)")
         .bind(user_id)
@@ -135,19 +157,37 @@ pub async fn begin(conn: &mut PgConnection, user_id: Uuid, key: &IdempotencyKey,
             .fetch_one(&mut *conn)
             .await?;
     if stored_hash != hash {
-        return Err(ApiError::unprocessable("IDEMPOTENCY_KEY_REUSED", "该 Idempotency-Key 已用于另一个请求，请为新的请求生成新的键")
-            .field("Idempotency-Key", "IDEMPOTENCY_KEY_REUSED", "同一个键只能用于同一个请求"));
+        return Err(ApiError::unprocessable(
+            "IDEMPOTENCY_KEY_REUSED",
+            "该 Idempotency-Key 已用于另一个请求，请为新的请求生成新的键",
+        )
+        .field(
+            "Idempotency-Key",
+            "IDEMPOTENCY_KEY_REUSED",
+            "同一个键只能用于同一个请求",
+        ));
     }
     match body {
-        Some(body) if status > 0 => Ok(Begin::Replay(Stored { status: status as u16, body })),
+        Some(body) if status > 0 => Ok(Begin::Replay(Stored {
+            status: status as u16,
+            body,
+        })),
         // Committed without a response cannot happen (complete runs before
         // commit); answer as a conflict rather than guess.
-        _ => Err(ApiError::conflict("IDEMPOTENCY_IN_PROGRESS", "相同请求正在处理中，请稍后重试")),
+        _ => Err(ApiError::conflict(
+            "IDEMPOTENCY_IN_PROGRESS",
+            "相同请求正在处理中，请稍后重试",
+        )),
     }
 }
 
 /// Records the answer with the claim, in the same transaction.
-pub async fn complete(conn: &mut PgConnection, claim: &Claim, status: u16, body: &Value) -> Result<(), ApiError> {
+pub async fn complete(
+    conn: &mut PgConnection,
+    claim: &Claim,
+    status: u16,
+    body: &Value,
+) -> Result<(), ApiError> {
     sqlx::query("UPDATE idempotency_key SET status_code = $3, response = $4 WHERE user_id = $1 AND key = $2")
         .bind(claim.user_id)
         .bind(&claim.key)
@@ -159,7 +199,11 @@ pub async fn complete(conn: &mut PgConnection, claim: &Claim, status: u16, body:
 }
 
 /// Records a refusal with the claim (the refusal is replayed too).
-pub async fn complete_with_error(conn: &mut PgConnection, claim: &Claim, err: &ApiError) -> Result<(), ApiError> {
+pub async fn complete_with_error(
+    conn: &mut PgConnection,
+    claim: &Claim,
+    err: &ApiError,
+) -> Result<(), ApiError> {
     let body = serde_json::to_value(err.problem()).map_err(ApiError::internal)?;
     complete(conn, claim, err.status.as_u16(), &body).await
 }

@@ -128,7 +128,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let result = self.inner.call(req).instrument(span.clone()).await;
         let mut resp = match result {
             Ok(r) => r.into_response(),
-            Err(e) => crate::error::problem_from_poem_error(e),
+            Err(e) => crate::error::problem_in_route(e, Some(self.route)),
         };
         let status = resp.status().as_u16();
         let elapsed = started.elapsed();

@@ -260,6 +260,7 @@ pub const PHARMACY_C: Uuid = Uuid::from_u128(0xC);
 async fn seed_users(app: &TestApp) {
     let mut tx = app.db.begin().await.unwrap();
     yaojian::seed::districts(&mut tx).await.unwrap();
+    yaojian::seed::drugs(&mut tx).await.unwrap();
     for (id, licence, district) in [
         (PHARMACY_A, "L-A", "420102"),
         (PHARMACY_B, "L-B", "420102"),
@@ -388,4 +389,74 @@ impl Proxy {
     pub fn restore(&self) {
         self.up.store(true, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+// ---- domain fixtures -----------------------------------------------------------
+
+/// A valid resident ID number born on `birth` (YYYYMMDD) in 江岸区.
+pub fn id_number(birth: &str, seq: u32) -> String {
+    let base = format!("420102{birth}{seq:03}");
+    let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let s: u32 = base
+        .chars()
+        .zip(w)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(s % 11) as usize];
+    format!("{base}{check}")
+}
+
+/// Demo catalogue barcodes (see `yaojian::seed::DEMO_DRUGS`).
+pub const KANGTAIKE: &str = "6901234560015";
+pub const BAIJIAHEI: &str = "6901234560022";
+pub const GANCAO: &str = "6901234560039";
+pub const KEDAIYIN_RX: &str = "6901234560046";
+pub const CHILDREN_CAP1: &str = "6901234560060";
+pub const DISCONTINUED: &str = "6901234560077";
+
+/// A sale typed in by hand.
+pub fn manual_sale(name: &str, id: &str, items: &[(&str, u32)]) -> Value {
+    serde_json::json!({
+        "buyer": { "name": name, "id_number": id },
+        "items": items.iter().map(|(b, q)| serde_json::json!({"barcode": b, "quantity": q, "batch_no": "B20261101"})).collect::<Vec<_>>(),
+    })
+}
+
+/// A clerk of `pharmacy` who can sign in with `PASSWORD`; returns its token.
+pub async fn clerk_of(app: &TestApp, username: &str, pharmacy: Uuid) -> String {
+    let hash = shared::auth::password::hash(PASSWORD).await.unwrap();
+    create_user(app, username, "clerk", Some(pharmacy), None, Some(&hash)).await;
+    app.login(username).await
+}
+
+/// A JPEG of `w`×`h`, with `marker` in a comment segment (the fake OCR reads it).
+pub fn jpeg(w: u32, h: u32, marker: Option<&str>) -> Vec<u8> {
+    use image::{DynamicImage, ImageBuffer, Rgb, codecs::jpeg::JpegEncoder};
+    let img = ImageBuffer::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut out = Vec::new();
+    DynamicImage::ImageRgb8(img)
+        .write_with_encoder(JpegEncoder::new_with_quality(&mut out, 90))
+        .unwrap();
+    if let Some(m) = marker {
+        let len = (m.len() + 2) as u16;
+        let mut seg = vec![0xFF, 0xFE];
+        seg.extend_from_slice(&len.to_be_bytes());
+        seg.extend_from_slice(m.as_bytes());
+        out.splice(2..2, seg);
+    }
+    out
+}
+
+pub async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name("card.jpg")
+        .mime_str("image/jpeg")
+        .unwrap();
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("image", part))
+        .send()
+        .await
+        .unwrap()
 }

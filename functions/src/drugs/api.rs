@@ -1,5 +1,9 @@
 use poem::web::Data;
-use poem_openapi::{Enum, Object, OpenApi, param::{Path, Query}, payload::Json};
+use poem_openapi::{
+    Enum, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -63,7 +67,8 @@ impl From<DrugRow> for Drug {
     fn from(d: DrugRow) -> Drug {
         Drug {
             id: d.drug_id,
-            special_category: SpecialCategory::parse(&d.special_category).unwrap_or(SpecialCategory::Ephedrine),
+            special_category: SpecialCategory::parse(&d.special_category)
+                .unwrap_or(SpecialCategory::Ephedrine),
             barcode: d.barcode,
             approval_number: d.approval_number,
             name: d.name,
@@ -78,17 +83,31 @@ impl From<DrugRow> for Drug {
 }
 
 pub fn drug_not_found() -> ApiError {
-    ApiError::not_found("DRUG_NOT_FOUND", "目录中没有该药品，请核对条形码或联系管理员录入")
+    ApiError::not_found(
+        "DRUG_NOT_FOUND",
+        "目录中没有该药品，请核对条形码或联系管理员录入",
+    )
 }
 
 #[OpenApi(tag = "Tag::Drugs")]
 impl DrugsApi {
     /// Look up a drug by its barcode (GTIN-8/12/13/14)
-    #[oai(path = "/drugs/by-barcode/:barcode", method = "get", operation_id = "drug_by_barcode")]
+    #[oai(
+        path = "/drugs/by-barcode/:barcode",
+        method = "get",
+        operation_id = "drug_by_barcode"
+    )]
     #[tracing::instrument(name = "drugs.by_barcode", skip_all)]
-    async fn by_barcode(&self, state: Data<&AppState>, _auth: AnyUser, barcode: Path<String>) -> Result<Json<Drug>, ApiError> {
+    async fn by_barcode(
+        &self,
+        state: Data<&AppState>,
+        _auth: AnyUser,
+        barcode: Path<String>,
+    ) -> Result<Json<Drug>, ApiError> {
         let barcode = Gtin::parse(&barcode.0)?;
-        let drug = repo::by_barcode(&state.db, barcode.as_str()).await?.ok_or_else(drug_not_found)?;
+        let drug = repo::by_barcode(&state.db, barcode.as_str())
+            .await?
+            .ok_or_else(drug_not_found)?;
         Ok(Json(drug.into()))
     }
 
@@ -101,11 +120,17 @@ impl DrugsApi {
         _auth: AnyUser,
         #[oai(validator(max_length = 64))] q: Query<Option<String>>,
         #[oai(validator(minimum(value = "1")))] page: Query<Option<u32>>,
-        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<
+            Option<u32>,
+        >,
     ) -> Result<Json<Page<Drug>>, ApiError> {
         let page = PageRequest::new(page.0, page_size.0);
         let q = q.0.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let (rows, total) = repo::search(&state.db, q, page).await?;
-        Ok(Json(Page::new(rows.into_iter().map(Drug::from).collect(), total, page)))
+        Ok(Json(Page::new(
+            rows.into_iter().map(Drug::from).collect(),
+            total,
+            page,
+        )))
     }
 }

@@ -27,16 +27,32 @@ pub async fn by_barcode(db: &PgPool, barcode: &str) -> Result<Option<DrugRow>, s
         .await
 }
 
-pub async fn by_barcodes(conn: &mut PgConnection, barcodes: &[String]) -> Result<Vec<DrugRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM drug WHERE barcode = ANY($1)"))
-        .bind(barcodes)
-        .fetch_all(conn)
-        .await
+pub async fn by_barcodes(
+    conn: &mut PgConnection,
+    barcodes: &[String],
+) -> Result<Vec<DrugRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM drug WHERE barcode = ANY($1)"
+    ))
+    .bind(barcodes)
+    .fetch_all(conn)
+    .await
 }
 
 /// Name (or manufacturer, approval number, barcode) contains `q`; active first.
-pub async fn search(db: &PgPool, q: Option<&str>, page: PageRequest) -> Result<(Vec<DrugRow>, i64), sqlx::Error> {
-    let pattern = q.map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+pub async fn search(
+    db: &PgPool,
+    q: Option<&str>,
+    page: PageRequest,
+) -> Result<(Vec<DrugRow>, i64), sqlx::Error> {
+    let pattern = q.map(|q| {
+        format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
     let filter = "($1::text IS NULL OR name ILIKE $1 OR manufacturer ILIKE $1 OR approval_number ILIKE $1 OR barcode LIKE $1)";
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM drug WHERE {filter}"))
         .bind(&pattern)

@@ -1,6 +1,10 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, param::{Path, Query}, payload::Json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -111,9 +115,20 @@ pub enum Created {
 }
 
 /// Decrypts and masks a stored row for a response.
-pub fn view(state: &AppState, row: repo::RegistrationRow, items: Vec<repo::ItemRow>, alerts: Vec<String>) -> Result<Registration, ApiError> {
-    let id_plain = state.pii.decrypt(&row.buyer_id_enc, record::AAD_BUYER_ID).map_err(ApiError::internal)?;
-    let name = state.pii.decrypt(&row.buyer_name_enc, record::AAD_BUYER_NAME).map_err(ApiError::internal)?;
+pub fn view(
+    state: &AppState,
+    row: repo::RegistrationRow,
+    items: Vec<repo::ItemRow>,
+    alerts: Vec<String>,
+) -> Result<Registration, ApiError> {
+    let id_plain = state
+        .pii
+        .decrypt(&row.buyer_id_enc, record::AAD_BUYER_ID)
+        .map_err(ApiError::internal)?;
+    let name = state
+        .pii
+        .decrypt(&row.buyer_name_enc, record::AAD_BUYER_NAME)
+        .map_err(ApiError::internal)?;
     let sale_date = to_china(row.created_at).date_naive();
     // Stored values were parsed before they were stored; parse on the sale date.
     let id = ResidentIdNumber::parse_on(&id_plain, sale_date).map_err(ApiError::internal)?;
@@ -175,9 +190,19 @@ impl RegistrationsApi {
     ///
     /// Honours `Idempotency-Key`: a retry with the same key and body returns
     /// the first answer and registers nothing more.
-    #[oai(path = "/registrations", method = "post", operation_id = "registration_create")]
+    #[oai(
+        path = "/registrations",
+        method = "post",
+        operation_id = "registration_create"
+    )]
     #[tracing::instrument(name = "registrations.create", skip_all)]
-    async fn create(&self, state: Data<&AppState>, auth: PharmacyStaff, key: IdempotencyKey, body: JsonBody<NewRegistration>) -> Result<Created, ApiError> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: PharmacyStaff,
+        key: IdempotencyKey,
+        body: JsonBody<NewRegistration>,
+    ) -> Result<Created, ApiError> {
         let registration = record::record(&state, &auth, &key, body.0).await?;
         Ok(Created::Created(Json(registration)))
     }
@@ -187,7 +212,11 @@ impl RegistrationsApi {
     /// Pharmacy staff see their pharmacy's, inspectors their district's, city
     /// admins all. `buyer_id_number` is for inspectors and city admins only.
     #[allow(clippy::too_many_arguments)]
-    #[oai(path = "/registrations", method = "get", operation_id = "registration_list")]
+    #[oai(
+        path = "/registrations",
+        method = "get",
+        operation_id = "registration_list"
+    )]
     #[tracing::instrument(name = "registrations.list", skip_all)]
     async fn list(
         &self,
@@ -202,18 +231,34 @@ impl RegistrationsApi {
         barcode: Query<Option<String>>,
         buyer_id_number: Query<Option<String>>,
         #[oai(validator(minimum(value = "1")))] page: Query<Option<u32>>,
-        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<
+            Option<u32>,
+        >,
     ) -> Result<Json<Page<Registration>>, ApiError> {
         if let (Some(f), Some(t)) = (from.0, to.0)
             && f > t
         {
-            return Err(ApiError::bad_request("INVALID_PARAMETER", "起始日期不能晚于结束日期").field("from", "INVALID_RANGE", "起始日期不能晚于结束日期"));
+            return Err(
+                ApiError::bad_request("INVALID_PARAMETER", "起始日期不能晚于结束日期").field(
+                    "from",
+                    "INVALID_RANGE",
+                    "起始日期不能晚于结束日期",
+                ),
+            );
         }
-        let buyer_id_index = match buyer_id_number.0.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let buyer_id_index = match buyer_id_number
+            .0
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(raw) => {
                 if !matches!(auth.role, Role::Inspector | Role::CityAdmin) {
-                    return Err(ApiError::forbidden().with_code("BUYER_LOOKUP_FORBIDDEN", "只有检查人员和管理员可以按身份证号查询"));
+                    return Err(ApiError::forbidden().with_code(
+                        "BUYER_LOOKUP_FORBIDDEN",
+                        "只有检查人员和管理员可以按身份证号查询",
+                    ));
                 }
                 let id = ResidentIdNumber::parse_on(raw, today_in_china()).map_err(|e| {
                     let err: ApiError = e.into();
@@ -223,7 +268,12 @@ impl RegistrationsApi {
                 Some(record::buyer_index(&state, &id))
             }
         };
-        let barcode = match barcode.0.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let barcode = match barcode
+            .0
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(b) => Some(Gtin::parse(b)?.as_str().to_owned()),
         };
@@ -243,11 +293,22 @@ impl RegistrationsApi {
     }
 
     /// One registration (404 when it is not visible to the caller)
-    #[oai(path = "/registrations/:id", method = "get", operation_id = "registration_get")]
+    #[oai(
+        path = "/registrations/:id",
+        method = "get",
+        operation_id = "registration_get"
+    )]
     #[tracing::instrument(name = "registrations.get", skip_all)]
-    async fn get(&self, state: Data<&AppState>, auth: RegistrationReader, id: Path<Uuid>) -> Result<Json<Registration>, ApiError> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: RegistrationReader,
+        id: Path<Uuid>,
+    ) -> Result<Json<Registration>, ApiError> {
         let mut conn = state.db.acquire().await?;
-        let row = repo::get(&mut conn, &auth.scope(), id.0).await?.ok_or_else(not_found)?;
+        let row = repo::get(&mut conn, &auth.scope(), id.0)
+            .await?
+            .ok_or_else(not_found)?;
         drop(conn);
         let mut views = record::load_views(&state, vec![row]).await?;
         Ok(Json(views.remove(0)))

@@ -52,8 +52,13 @@ fn optional_text(v: Option<String>, field: String, max: usize) -> Result<Option<
     if let Some(s) = &v
         && (s.chars().count() > max || s.chars().any(char::is_control))
     {
-        return Err(ApiError::bad_request("VALIDATION_FAILED", "请求内容格式不正确")
-            .field(field, "INVALID_VALUE", format!("最多 {max} 个字符，不能含控制字符")));
+        return Err(
+            ApiError::bad_request("VALIDATION_FAILED", "请求内容格式不正确").field(
+                field,
+                "INVALID_VALUE",
+                format!("最多 {max} 个字符，不能含控制字符"),
+            ),
+        );
     }
     Ok(v)
 }
@@ -61,18 +66,32 @@ fn optional_text(v: Option<String>, field: String, max: usize) -> Result<Option<
 /// Input checks that need no database: shape of items, barcodes, lengths.
 fn parse_items(body: &mut NewRegistration) -> Result<Vec<ParsedItem>, ApiError> {
     if body.items.is_empty() || body.items.len() > MAX_ITEMS {
-        return Err(ApiError::bad_request("VALIDATION_FAILED", "请添加 1–20 个药品")
-            .field("items", "INVALID_LENGTH", "请添加 1–20 个药品"));
+        return Err(
+            ApiError::bad_request("VALIDATION_FAILED", "请添加 1–20 个药品").field(
+                "items",
+                "INVALID_LENGTH",
+                "请添加 1–20 个药品",
+            ),
+        );
     }
     let mut out = Vec::with_capacity(body.items.len());
     for (i, item) in std::mem::take(&mut body.items).into_iter().enumerate() {
         let barcode = Gtin::parse(&item.barcode).map_err(|e| {
             let err: ApiError = e.into();
-            err.field(format!("items[{i}].barcode"), "BARCODE_INVALID", "条形码校验位错误，请重新扫描")
+            err.field(
+                format!("items[{i}].barcode"),
+                "BARCODE_INVALID",
+                "条形码校验位错误，请重新扫描",
+            )
         })?;
         if item.quantity == 0 || item.quantity > MAX_QUANTITY {
-            return Err(ApiError::bad_request("VALIDATION_FAILED", "数量不正确")
-                .field(format!("items[{i}].quantity"), "INVALID_VALUE", "数量应为 1–100"));
+            return Err(
+                ApiError::bad_request("VALIDATION_FAILED", "数量不正确").field(
+                    format!("items[{i}].quantity"),
+                    "INVALID_VALUE",
+                    "数量应为 1–100",
+                ),
+            );
         }
         out.push(ParsedItem {
             barcode,
@@ -84,7 +103,11 @@ fn parse_items(body: &mut NewRegistration) -> Result<Vec<ParsedItem>, ApiError> 
     Ok(out)
 }
 
-async fn identity_of(state: &AppState, caller: &Caller, body: &NewRegistration) -> Result<Identity, ApiError> {
+async fn identity_of(
+    state: &AppState,
+    caller: &Caller,
+    body: &NewRegistration,
+) -> Result<Identity, ApiError> {
     match (&body.scan_token, &body.buyer) {
         (Some(token), None) => identity::load(state, caller.user_id, token.trim()).await,
         (None, Some(b)) => Ok(Identity {
@@ -93,18 +116,27 @@ async fn identity_of(state: &AppState, caller: &Caller, body: &NewRegistration) 
                 let code = err.code.clone();
                 err.field("buyer.id_number", code, "身份证号码不正确，请核对")
             })?,
-            name: parse_name(&b.name).map_err(|e| e.field("buyer.name", "NAME_INVALID", "姓名格式不正确"))?,
+            name: parse_name(&b.name)
+                .map_err(|e| e.field("buyer.name", "NAME_INVALID", "姓名格式不正确"))?,
             source: Source::Manual,
             method: Method::Manual,
             card_expired: false,
         }),
-        _ => Err(ApiError::bad_request("VALIDATION_FAILED", "请扫描购买人证件，或手工填写购买人姓名和身份证号")
-            .field("scan_token", "BUYER_REQUIRED", "scan_token 与 buyer 二选一")),
+        _ => Err(ApiError::bad_request(
+            "VALIDATION_FAILED",
+            "请扫描购买人证件，或手工填写购买人姓名和身份证号",
+        )
+        .field("scan_token", "BUYER_REQUIRED", "scan_token 与 buyer 二选一")),
     }
 }
 
 /// Registers a sale, or refuses it with the rule's code (recording the refusal).
-pub async fn record(state: &AppState, caller: &Caller, key: &IdempotencyKey, mut body: NewRegistration) -> Result<Registration, ApiError> {
+pub async fn record(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    mut body: NewRegistration,
+) -> Result<Registration, ApiError> {
     let hash = idempotency::request_hash(&body);
     let pharmacy_id = caller.pharmacy_id.ok_or_else(ApiError::forbidden)?;
     let scan_token = body.scan_token.clone();
@@ -128,29 +160,63 @@ pub async fn record(state: &AppState, caller: &Caller, key: &IdempotencyKey, mut
     let identity = identity_of(state, caller, &body).await?;
     let counter = repo::counter(&mut tx, caller.user_id, pharmacy_id)
         .await?
-        .ok_or_else(|| ApiError::forbidden().with_code("NOT_PHARMACY_MEMBER", "您已不是本药店的店员，请联系店长"))?;
+        .ok_or_else(|| {
+            ApiError::forbidden()
+                .with_code("NOT_PHARMACY_MEMBER", "您已不是本药店的店员，请联系店长")
+        })?;
     let index = buyer_index(state, &identity.id_number);
-    let ctx = Refused { caller, counter: &counter, index: &index, claim: claim.as_ref() };
+    let ctx = Refused {
+        caller,
+        counter: &counter,
+        index: &index,
+        claim: claim.as_ref(),
+    };
     if counter.pharmacy_status != "active" {
         return ctx.refuse(tx, Refusal::PharmacySuspended).await;
     }
 
     // Resolve the catalogue.
-    let barcodes: Vec<String> = items.iter().map(|i| i.barcode.as_str().to_owned()).collect();
-    let found: HashMap<String, drugs::DrugRow> =
-        drugs::by_barcodes(&mut tx, &barcodes).await?.into_iter().map(|d| (d.barcode.clone(), d)).collect();
+    let barcodes: Vec<String> = items
+        .iter()
+        .map(|i| i.barcode.as_str().to_owned())
+        .collect();
+    let found: HashMap<String, drugs::DrugRow> = drugs::by_barcodes(&mut tx, &barcodes)
+        .await?
+        .into_iter()
+        .map(|d| (d.barcode.clone(), d))
+        .collect();
     let mut lines = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let Some(drug) = found.get(item.barcode.as_str()) else {
-            let err = ApiError::unprocessable("DRUG_NOT_FOUND", "目录中没有该药品，请核对条形码或联系管理员录入")
-                .field(format!("items[{i}].barcode"), "DRUG_NOT_FOUND", "目录中没有该药品");
-            return ctx.refuse_with(tx, err, "DRUG_NOT_FOUND", json!({ "line": i }), None).await;
+            let err = ApiError::unprocessable(
+                "DRUG_NOT_FOUND",
+                "目录中没有该药品，请核对条形码或联系管理员录入",
+            )
+            .field(
+                format!("items[{i}].barcode"),
+                "DRUG_NOT_FOUND",
+                "目录中没有该药品",
+            );
+            return ctx
+                .refuse_with(tx, err, "DRUG_NOT_FOUND", json!({ "line": i }), None)
+                .await;
         };
-        lines.push(Line { drug: drug.clone(), quantity: item.quantity, batch_no: item.batch_no, trace_code: item.trace_code });
+        lines.push(Line {
+            drug: drug.clone(),
+            quantity: item.quantity,
+            batch_no: item.batch_no,
+            trace_code: item.trace_code,
+        });
     }
 
     let sale_date = today_in_china();
-    if let Err(refusal) = rules::check_sale(&state.config.policy, &identity.id_number, sale_date, &lines, prescription_no.as_deref()) {
+    if let Err(refusal) = rules::check_sale(
+        &state.config.policy,
+        &identity.id_number,
+        sale_date,
+        &lines,
+        prescription_no.as_deref(),
+    ) {
         return ctx.refuse(tx, refusal).await;
     }
 
@@ -163,7 +229,9 @@ pub async fn record(state: &AppState, caller: &Caller, key: &IdempotencyKey, mut
     match rules::check_window(policy, already, total) {
         WindowOutcome::Within => {}
         WindowOutcome::ExceededBlock(refusal) => return ctx.refuse(tx, refusal).await,
-        WindowOutcome::ExceededAlert(refusal) => alerts.push((AlertKind::WindowLimit, refusal.detail())),
+        WindowOutcome::ExceededAlert(refusal) => {
+            alerts.push((AlertKind::WindowLimit, refusal.detail()))
+        }
     }
 
     let registration_id = Uuid::now_v7();
@@ -192,15 +260,22 @@ pub async fn record(state: &AppState, caller: &Caller, key: &IdempotencyKey, mut
     .execute(&mut *tx)
     .await?;
     insert_items(&mut tx, registration_id, &lines).await?;
-    sqlx::query("INSERT INTO outbox (entity, entity_key, op) VALUES ('registration', $1, 'create')")
-        .bind(registration_id.to_string())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (entity, entity_key, op) VALUES ('registration', $1, 'create')",
+    )
+    .bind(registration_id.to_string())
+    .execute(&mut *tx)
+    .await?;
 
     // Same buyer at several pharmacies within 24 h.
     let pharmacies = repo::pharmacies_in_last_day(&mut tx, &index).await?;
-    if pharmacies >= i64::from(policy.multi_pharmacy_threshold) && !repo::recent_alert(&mut tx, &index, AlertKind::MultiPharmacy.as_str()).await? {
-        alerts.push((AlertKind::MultiPharmacy, json!({ "pharmacies": pharmacies })));
+    if pharmacies >= i64::from(policy.multi_pharmacy_threshold)
+        && !repo::recent_alert(&mut tx, &index, AlertKind::MultiPharmacy.as_str()).await?
+    {
+        alerts.push((
+            AlertKind::MultiPharmacy,
+            json!({ "pharmacies": pharmacies }),
+        ));
     }
     for (kind, detail) in &alerts {
         repo::insert_alert(
@@ -263,7 +338,12 @@ pub async fn record(state: &AppState, caller: &Caller, key: &IdempotencyKey, mut
         client_time: body.client_time.map(|t| t.with_timezone(&Utc)),
         created_at: now,
     };
-    let registration = view(state, row, items, alerts.iter().map(|(k, _)| k.as_str().to_owned()).collect())?;
+    let registration = view(
+        state,
+        row,
+        items,
+        alerts.iter().map(|(k, _)| k.as_str().to_owned()).collect(),
+    )?;
     if let Some(claim) = &claim {
         let body = serde_json::to_value(&registration).map_err(ApiError::internal)?;
         idempotency::complete(&mut tx, claim, 201, &body).await?;
@@ -277,8 +357,14 @@ pub async fn record(state: &AppState, caller: &Caller, key: &IdempotencyKey, mut
     Ok(registration)
 }
 
-async fn insert_items(conn: &mut PgConnection, registration_id: Uuid, lines: &[Line]) -> Result<(), sqlx::Error> {
-    let mut qb = sqlx::QueryBuilder::new("INSERT INTO registration_item (registration_id, line_no, drug_id, barcode, quantity, batch_no, trace_code) ");
+async fn insert_items(
+    conn: &mut PgConnection,
+    registration_id: Uuid,
+    lines: &[Line],
+) -> Result<(), sqlx::Error> {
+    let mut qb = sqlx::QueryBuilder::new(
+        "INSERT INTO registration_item (registration_id, line_no, drug_id, barcode, quantity, batch_no, trace_code) ",
+    );
     qb.push_values(lines.iter().enumerate(), |mut b, (i, l)| {
         b.push_bind(registration_id)
             .push_bind(i as i16)
@@ -301,11 +387,29 @@ struct Refused<'a> {
 }
 
 impl Refused<'_> {
-    async fn refuse<T>(&self, tx: sqlx::Transaction<'_, sqlx::Postgres>, refusal: Refusal) -> Result<T, ApiError> {
-        self.refuse_with(tx, refusal.to_error(), refusal.code(), refusal.detail(), refusal.alert()).await
+    async fn refuse<T>(
+        &self,
+        tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        refusal: Refusal,
+    ) -> Result<T, ApiError> {
+        self.refuse_with(
+            tx,
+            refusal.to_error(),
+            refusal.code(),
+            refusal.detail(),
+            refusal.alert(),
+        )
+        .await
     }
 
-    async fn refuse_with<T>(&self, mut tx: sqlx::Transaction<'_, sqlx::Postgres>, err: ApiError, code: &str, detail: serde_json::Value, alert: Option<AlertKind>) -> Result<T, ApiError> {
+    async fn refuse_with<T>(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        err: ApiError,
+        code: &str,
+        detail: serde_json::Value,
+        alert: Option<AlertKind>,
+    ) -> Result<T, ApiError> {
         let attempt_id = Uuid::now_v7();
         sqlx::query(
             "INSERT INTO refused_attempt (refused_attempt_id, pharmacy_id, district_code, clerk_user_id, buyer_id_index, code, detail)
@@ -357,7 +461,10 @@ impl Refused<'_> {
 }
 
 /// Rows → responses: items and alerts in two queries for the whole page.
-pub async fn load_views(state: &AppState, rows: Vec<repo::RegistrationRow>) -> Result<Vec<Registration>, ApiError> {
+pub async fn load_views(
+    state: &AppState,
+    rows: Vec<repo::RegistrationRow>,
+) -> Result<Vec<Registration>, ApiError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -375,7 +482,12 @@ pub async fn load_views(state: &AppState, rows: Vec<repo::RegistrationRow>) -> R
     rows.into_iter()
         .map(|r| {
             let id = r.registration_id;
-            view(state, r, items.remove(&id).unwrap_or_default(), alerts.remove(&id).unwrap_or_default())
+            view(
+                state,
+                r,
+                items.remove(&id).unwrap_or_default(),
+                alerts.remove(&id).unwrap_or_default(),
+            )
         })
         .collect()
 }

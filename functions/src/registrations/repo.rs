@@ -3,12 +3,18 @@ use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use shared::{
-    auth::{Scope, scope::{ScopeColumns, scoped_select}},
+    auth::{
+        Scope,
+        scope::{ScopeColumns, scoped_select},
+    },
     paging::PageRequest,
 };
 
 /// Registrations are visible by their pharmacy and its district at sale time.
-pub const SCOPE: ScopeColumns = ScopeColumns { pharmacy_id: "r.pharmacy_id", district_code: "r.district_code" };
+pub const SCOPE: ScopeColumns = ScopeColumns {
+    pharmacy_id: "r.pharmacy_id",
+    district_code: "r.district_code",
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Counter {
@@ -19,7 +25,11 @@ pub struct Counter {
 }
 
 /// The clerk's pharmacy, if the clerk is still an active member of it.
-pub async fn counter(conn: &mut PgConnection, user_id: Uuid, pharmacy_id: Uuid) -> Result<Option<Counter>, sqlx::Error> {
+pub async fn counter(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    pharmacy_id: Uuid,
+) -> Result<Option<Counter>, sqlx::Error> {
     sqlx::query_as(
         "SELECT p.pharmacy_id, p.name AS pharmacy_name, p.district_code, p.status AS pharmacy_status
          FROM app_user u JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id
@@ -35,10 +45,18 @@ pub async fn counter(conn: &mut PgConnection, user_id: Uuid, pharmacy_id: Uuid) 
 /// two pharmacies cannot both slip under the window limit.
 pub async fn lock_buyer(conn: &mut PgConnection, index: &[u8]) -> Result<(), sqlx::Error> {
     let key = i64::from_be_bytes(index[..8].try_into().expect("blind index is 32 bytes"));
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(conn).await.map(|_| ())
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(key)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
-pub async fn packages_in_window(conn: &mut PgConnection, index: &[u8], days: u32) -> Result<i64, sqlx::Error> {
+pub async fn packages_in_window(
+    conn: &mut PgConnection,
+    index: &[u8],
+    days: u32,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT coalesce(sum(total_packages), 0)::bigint FROM registration
          WHERE buyer_id_index = $1 AND created_at > now() - make_interval(days => $2)",
@@ -49,7 +67,10 @@ pub async fn packages_in_window(conn: &mut PgConnection, index: &[u8], days: u32
     .await
 }
 
-pub async fn pharmacies_in_last_day(conn: &mut PgConnection, index: &[u8]) -> Result<i64, sqlx::Error> {
+pub async fn pharmacies_in_last_day(
+    conn: &mut PgConnection,
+    index: &[u8],
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(DISTINCT pharmacy_id) FROM registration WHERE buyer_id_index = $1 AND created_at > now() - interval '24 hours'",
     )
@@ -58,7 +79,11 @@ pub async fn pharmacies_in_last_day(conn: &mut PgConnection, index: &[u8]) -> Re
     .await
 }
 
-pub async fn recent_alert(conn: &mut PgConnection, index: &[u8], kind: &str) -> Result<bool, sqlx::Error> {
+pub async fn recent_alert(
+    conn: &mut PgConnection,
+    index: &[u8],
+    kind: &str,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM alert WHERE buyer_id_index = $1 AND kind = $2 AND created_at > now() - interval '24 hours')",
     )
@@ -167,7 +192,12 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter) {
     }
 }
 
-pub async fn list(db: &PgPool, scope: &Scope, f: &Filter, page: PageRequest) -> Result<(Vec<RegistrationRow>, i64), sqlx::Error> {
+pub async fn list(
+    db: &PgPool,
+    scope: &Scope,
+    f: &Filter,
+    page: PageRequest,
+) -> Result<(Vec<RegistrationRow>, i64), sqlx::Error> {
     let mut count = scoped_select(scope, SCOPE, "SELECT count(*) FROM registration r");
     push_filters(&mut count, f);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
@@ -181,7 +211,11 @@ pub async fn list(db: &PgPool, scope: &Scope, f: &Filter, page: PageRequest) -> 
     Ok((rows, total))
 }
 
-pub async fn get(conn: &mut PgConnection, scope: &Scope, id: Uuid) -> Result<Option<RegistrationRow>, sqlx::Error> {
+pub async fn get(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<RegistrationRow>, sqlx::Error> {
     let mut qb = scoped_select(scope, SCOPE, SELECT);
     qb.push(" AND r.registration_id = ").push_bind(id);
     qb.build_query_as().fetch_optional(conn).await
@@ -199,7 +233,10 @@ pub async fn items(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ItemRow>
     .await
 }
 
-pub async fn alert_kinds(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+pub async fn alert_kinds(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     sqlx::query_as("SELECT registration_id, kind FROM alert WHERE registration_id = ANY($1) ORDER BY created_at")
         .bind(ids)
         .fetch_all(conn)

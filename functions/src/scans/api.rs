@@ -107,23 +107,36 @@ fn parse_id(raw: &str, field: &str) -> Result<ResidentIdNumber, ApiError> {
 
 /// `2030-01-31`, `20300131` or `长期` (no expiry).
 fn expired(valid_until: Option<&str>) -> Result<bool, ApiError> {
-    let Some(v) = valid_until.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(false) };
+    let Some(v) = valid_until.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(false);
+    };
     if v == "长期" {
         return Ok(false);
     }
     let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(v, "%Y%m%d"))
         .map_err(|_| {
-            ApiError::bad_request("VALIDATION_FAILED", "证件有效期格式不正确")
-                .field("card_reader.valid_until", "INVALID_VALUE", "应为 YYYY-MM-DD、YYYYMMDD 或 长期")
+            ApiError::bad_request("VALIDATION_FAILED", "证件有效期格式不正确").field(
+                "card_reader.valid_until",
+                "INVALID_VALUE",
+                "应为 YYYY-MM-DD、YYYYMMDD 或 长期",
+            )
         })?;
     Ok(date < today_in_china())
 }
 
-async fn answer(state: &AppState, auth: &PharmacyStaff, identity: Identity) -> Result<Json<ScanResult>, ApiError> {
+async fn answer(
+    state: &AppState,
+    auth: &PharmacyStaff,
+    identity: Identity,
+) -> Result<Json<ScanResult>, ApiError> {
     let token = identity::store(state, auth.user_id, &identity).await?;
     let id = &identity.id_number;
-    tracing::info!(source = identity.source.as_str(), method = identity.method.as_str(), "identity scanned");
+    tracing::info!(
+        source = identity.source.as_str(),
+        method = identity.method.as_str(),
+        "identity scanned"
+    );
     Ok(Json(ScanResult {
         scan_token: token,
         source: identity.source,
@@ -136,7 +149,9 @@ async fn answer(state: &AppState, auth: &PharmacyStaff, identity: Identity) -> R
 }
 
 async fn prepared_photo(upload: PhotoUpload) -> Result<photo::Prepared, ApiError> {
-    tokio::task::spawn_blocking(move || photo::prepare(upload.bytes)).await.map_err(ApiError::internal)?
+    tokio::task::spawn_blocking(move || photo::prepare(upload.bytes))
+        .await
+        .map_err(ApiError::internal)?
 }
 
 fn unreadable(message: &'static str) -> ApiError {
@@ -152,7 +167,8 @@ pub fn read_ss_card(lines: &[String]) -> Option<(String, String)> {
         if id.is_none() {
             let chars: Vec<char> = compact.chars().collect();
             id = chars.windows(18).find_map(|w| {
-                let ok = w[..17].iter().all(char::is_ascii_digit) && (w[17].is_ascii_digit() || w[17] == 'X' || w[17] == 'x');
+                let ok = w[..17].iter().all(char::is_ascii_digit)
+                    && (w[17].is_ascii_digit() || w[17] == 'X' || w[17] == 'x');
                 ok.then(|| w.iter().collect::<String>())
             });
         }
@@ -173,7 +189,12 @@ impl ScansApi {
     /// Scan a resident ID card (photo or card reader)
     #[oai(path = "/scan/id-card", method = "post", operation_id = "scan_id_card")]
     #[tracing::instrument(name = "scans.id_card", skip_all)]
-    async fn id_card(&self, state: Data<&AppState>, auth: PharmacyStaff, body: IdCardScan) -> Result<Json<ScanResult>, ApiError> {
+    async fn id_card(
+        &self,
+        state: Data<&AppState>,
+        auth: PharmacyStaff,
+        body: IdCardScan,
+    ) -> Result<Json<ScanResult>, ApiError> {
         let identity = match body {
             IdCardScan::CardReader(JsonBody(r)) => Identity {
                 id_number: parse_id(&r.card_reader.id_number, "card_reader.id_number")?,
@@ -184,13 +205,25 @@ impl ScansApi {
             },
             IdCardScan::Photo(upload) => {
                 let photo = prepared_photo(upload).await?;
-                let ocr = state.wechat.ocr_id_card(photo.bytes, photo.content_type).await?;
+                let ocr = state
+                    .wechat
+                    .ocr_id_card(photo.bytes, photo.content_type)
+                    .await?;
                 if !ocr.side.eq_ignore_ascii_case("front") {
                     return Err(unreadable("请拍摄身份证人像面（有姓名和号码的一面）"));
                 }
-                let id_number = ResidentIdNumber::parse(&ocr.id_number).map_err(|_| unreadable("未能从照片读出有效的身份证号码，请重新拍摄或改用读卡器/手工录入"))?;
-                let name = parse_name(&ocr.name).map_err(|_| unreadable("未能从照片读出姓名，请重新拍摄"))?;
-                Identity { id_number, name, source: Source::IdCard, method: Method::Photo, card_expired: false }
+                let id_number = ResidentIdNumber::parse(&ocr.id_number).map_err(|_| {
+                    unreadable("未能从照片读出有效的身份证号码，请重新拍摄或改用读卡器/手工录入")
+                })?;
+                let name = parse_name(&ocr.name)
+                    .map_err(|_| unreadable("未能从照片读出姓名，请重新拍摄"))?;
+                Identity {
+                    id_number,
+                    name,
+                    source: Source::IdCard,
+                    method: Method::Photo,
+                    card_expired: false,
+                }
             }
         };
         answer(&state, &auth, identity).await
@@ -201,7 +234,12 @@ impl ScansApi {
     /// Its 社会保障号码 is the holder's ID number.
     #[oai(path = "/scan/ss-card", method = "post", operation_id = "scan_ss_card")]
     #[tracing::instrument(name = "scans.ss_card", skip_all)]
-    async fn ss_card(&self, state: Data<&AppState>, auth: PharmacyStaff, body: SsCardScan) -> Result<Json<ScanResult>, ApiError> {
+    async fn ss_card(
+        &self,
+        state: Data<&AppState>,
+        auth: PharmacyStaff,
+        body: SsCardScan,
+    ) -> Result<Json<ScanResult>, ApiError> {
         let identity = match body {
             SsCardScan::CardReader(JsonBody(r)) => Identity {
                 id_number: parse_id(&r.card_reader.ss_number, "card_reader.ss_number")?,
@@ -212,11 +250,25 @@ impl ScansApi {
             },
             SsCardScan::Photo(upload) => {
                 let photo = prepared_photo(upload).await?;
-                let lines = state.wechat.ocr_printed_text(photo.bytes, photo.content_type).await?;
-                let (raw_id, raw_name) = read_ss_card(&lines).ok_or_else(|| unreadable("未能从照片读出社会保障号码和姓名，请对准卡片正面重新拍摄"))?;
-                let id_number = ResidentIdNumber::parse(&raw_id).map_err(|_| unreadable("照片中的社会保障号码无效，请重新拍摄或改用读卡器/手工录入"))?;
-                let name = parse_name(&raw_name).map_err(|_| unreadable("未能从照片读出姓名，请重新拍摄"))?;
-                Identity { id_number, name, source: Source::SsCard, method: Method::Photo, card_expired: false }
+                let lines = state
+                    .wechat
+                    .ocr_printed_text(photo.bytes, photo.content_type)
+                    .await?;
+                let (raw_id, raw_name) = read_ss_card(&lines).ok_or_else(|| {
+                    unreadable("未能从照片读出社会保障号码和姓名，请对准卡片正面重新拍摄")
+                })?;
+                let id_number = ResidentIdNumber::parse(&raw_id).map_err(|_| {
+                    unreadable("照片中的社会保障号码无效，请重新拍摄或改用读卡器/手工录入")
+                })?;
+                let name = parse_name(&raw_name)
+                    .map_err(|_| unreadable("未能从照片读出姓名，请重新拍摄"))?;
+                Identity {
+                    id_number,
+                    name,
+                    source: Source::SsCard,
+                    method: Method::Photo,
+                    card_expired: false,
+                }
             }
         };
         answer(&state, &auth, identity).await
@@ -229,8 +281,19 @@ mod tests {
 
     #[test]
     fn reads_the_number_and_name_of_a_social_security_card() {
-        let lines: Vec<String> = ["中华人民共和国", "社会保障卡", "姓名 欧阳娜娜", "社会保障号码 4201 0219 9003 07123x", "卡号 A1234"].map(String::from).to_vec();
-        assert_eq!(read_ss_card(&lines), Some(("42010219900307123x".into(), "欧阳娜娜".into())));
+        let lines: Vec<String> = [
+            "中华人民共和国",
+            "社会保障卡",
+            "姓名 欧阳娜娜",
+            "社会保障号码 4201 0219 9003 07123x",
+            "卡号 A1234",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            read_ss_card(&lines),
+            Some(("42010219900307123x".into(), "欧阳娜娜".into()))
+        );
         assert_eq!(read_ss_card(&["姓名：张三".into()]), None);
     }
 }

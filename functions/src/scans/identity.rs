@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use base64::{Engine, engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD}};
+use base64::{
+    Engine,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
 use rand::RngCore;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
@@ -63,26 +66,37 @@ pub struct Identity {
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("Identity")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
 /// A name as printed on a card: 1–40 characters, letters (any script), `·`
 /// and spaces. Returns it trimmed.
 pub fn parse_name(raw: &str) -> Result<String, ApiError> {
-    let name: String = raw.trim().split_whitespace().collect::<Vec<_>>().join(" ");
+    let name: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let ok = !name.is_empty()
         && name.chars().count() <= 40
-        && name.chars().all(|c| c.is_alphabetic() || matches!(c, '·' | '•' | '.' | ' ' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '·' | '•' | '.' | ' ' | '-'));
     if !ok {
-        return Err(ApiError::unprocessable("NAME_INVALID", "姓名格式不正确，请核对证件上的姓名")
-            .field("name", "NAME_INVALID", "姓名应为 1–40 个文字"));
+        return Err(
+            ApiError::unprocessable("NAME_INVALID", "姓名格式不正确，请核对证件上的姓名").field(
+                "name",
+                "NAME_INVALID",
+                "姓名应为 1–40 个文字",
+            ),
+        );
     }
     Ok(name)
 }
 
 fn key(state: &AppState, token: &str) -> String {
-    state.cache.key(format_args!("scan:{}", sm3_hex(token.as_bytes())))
+    state
+        .cache
+        .key(format_args!("scan:{}", sm3_hex(token.as_bytes())))
 }
 
 fn aad(clerk: Uuid) -> Vec<u8> {
@@ -96,13 +110,18 @@ pub async fn store(state: &AppState, clerk: Uuid, identity: &Identity) -> Result
     let plain = serde_json::to_string(identity).map_err(ApiError::internal)?;
     let blob = STANDARD.encode(state.pii.encrypt(&plain, &aad(clerk)));
     let mut conn = state.cache.conn();
-    let _: () = conn.set_ex(key(state, &token), blob, SCAN_TTL.as_secs()).await?;
+    let _: () = conn
+        .set_ex(key(state, &token), blob, SCAN_TTL.as_secs())
+        .await?;
     Ok(token)
 }
 
 pub fn token_invalid() -> ApiError {
-    ApiError::unprocessable("SCAN_TOKEN_INVALID", "证件扫描已过期或无效，请重新扫描证件")
-        .field("scan_token", "SCAN_TOKEN_INVALID", "请重新扫描证件")
+    ApiError::unprocessable("SCAN_TOKEN_INVALID", "证件扫描已过期或无效，请重新扫描证件").field(
+        "scan_token",
+        "SCAN_TOKEN_INVALID",
+        "请重新扫描证件",
+    )
 }
 
 /// The identity behind `token`, if it exists and was scanned by `clerk`.
@@ -115,7 +134,10 @@ pub async fn load(state: &AppState, clerk: Uuid, token: &str) -> Result<Identity
     let blob: Option<String> = conn.get(key(state, token)).await?;
     let blob = blob.ok_or_else(token_invalid)?;
     let bytes = STANDARD.decode(blob).map_err(|_| token_invalid())?;
-    let plain = state.pii.decrypt(&bytes, &aad(clerk)).map_err(|_| token_invalid())?;
+    let plain = state
+        .pii
+        .decrypt(&bytes, &aad(clerk))
+        .map_err(|_| token_invalid())?;
     serde_json::from_str(&plain).map_err(|_| token_invalid())
 }
 

@@ -5,7 +5,9 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageFormat, ImageReader, Limits, codecs::jpeg::JpegEncoder, imageops::FilterType};
+use image::{
+    DynamicImage, ImageFormat, ImageReader, Limits, codecs::jpeg::JpegEncoder, imageops::FilterType,
+};
 use shared::ApiError;
 
 /// What WeChat's OCR accepts.
@@ -28,7 +30,8 @@ pub fn invalid(message: &'static str) -> ApiError {
 
 /// Validates and, when needed, re-encodes. CPU-bound: call from `spawn_blocking`.
 pub fn prepare(bytes: Vec<u8>) -> Result<Prepared, ApiError> {
-    let format = image::guess_format(&bytes).map_err(|_| invalid("不是可识别的图片，请上传 JPEG 或 PNG 照片"))?;
+    let format = image::guess_format(&bytes)
+        .map_err(|_| invalid("不是可识别的图片，请上传 JPEG 或 PNG 照片"))?;
     let content_type = match format {
         ImageFormat::Jpeg => "image/jpeg",
         ImageFormat::Png => "image/png",
@@ -40,7 +43,9 @@ pub fn prepare(bytes: Vec<u8>) -> Result<Prepared, ApiError> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let (w, h) = reader.into_dimensions().map_err(|_| invalid("图片已损坏或尺寸过大，请重新拍摄"))?;
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|_| invalid("图片已损坏或尺寸过大，请重新拍摄"))?;
     if w.min(h) < MIN_SIDE || w.max(h) > MAX_SIDE || w.max(h) / w.min(h).max(1) > 8 {
         return Err(invalid("图片尺寸不合适，请对准证件重新拍摄"));
     }
@@ -48,9 +53,16 @@ pub fn prepare(bytes: Vec<u8>) -> Result<Prepared, ApiError> {
     let mut limits = Limits::default();
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader.decode().map_err(|_| invalid("图片已损坏，无法读取，请重新拍摄"))?;
+    let img = reader
+        .decode()
+        .map_err(|_| invalid("图片已损坏，无法读取，请重新拍摄"))?;
     if bytes.len() <= WECHAT_MAX_BYTES && w.max(h) <= 4096 {
-        return Ok(Prepared { bytes, content_type, width: w, height: h });
+        return Ok(Prepared {
+            bytes,
+            content_type,
+            width: w,
+            height: h,
+        });
     }
     shrink(img)
 }
@@ -64,12 +76,22 @@ fn shrink(img: DynamicImage) -> Result<Prepared, ApiError> {
     let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
     for quality in [85u8, 70, 55] {
         let mut out = Vec::new();
-        rgb.write_with_encoder(JpegEncoder::new_with_quality(&mut out, quality)).map_err(ApiError::internal)?;
+        rgb.write_with_encoder(JpegEncoder::new_with_quality(&mut out, quality))
+            .map_err(ApiError::internal)?;
         if out.len() <= WECHAT_MAX_BYTES {
-            return Ok(Prepared { bytes: out, content_type: "image/jpeg", width: rgb.width(), height: rgb.height() });
+            return Ok(Prepared {
+                bytes: out,
+                content_type: "image/jpeg",
+                width: rgb.width(),
+                height: rgb.height(),
+            });
         }
     }
-    Err(ApiError::new(poem::http::StatusCode::PAYLOAD_TOO_LARGE, "IMAGE_TOO_LARGE", "图片过大，请降低相机分辨率后重新拍摄"))
+    Err(ApiError::new(
+        poem::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "IMAGE_TOO_LARGE",
+        "图片过大，请降低相机分辨率后重新拍摄",
+    ))
 }
 
 #[cfg(test)]
@@ -87,7 +109,9 @@ mod tests {
             }
         });
         let mut out = Vec::new();
-        DynamicImage::ImageRgb8(img).write_with_encoder(JpegEncoder::new_with_quality(&mut out, 95)).unwrap();
+        DynamicImage::ImageRgb8(img)
+            .write_with_encoder(JpegEncoder::new_with_quality(&mut out, 95))
+            .unwrap();
         out
     }
 
@@ -111,7 +135,13 @@ mod tests {
 
     #[test]
     fn non_images_and_broken_images_are_refused() {
-        for bad in [b"%PDF-1.4 not an image".to_vec(), b"GIF89a....".to_vec(), jpeg(800, 500, false)[..300].to_vec(), jpeg(50, 50, false), jpeg(2000, 200, false)] {
+        for bad in [
+            b"%PDF-1.4 not an image".to_vec(),
+            b"GIF89a....".to_vec(),
+            jpeg(800, 500, false)[..300].to_vec(),
+            jpeg(50, 50, false),
+            jpeg(2000, 200, false),
+        ] {
             let e = prepare(bad).err().expect("refused");
             assert_eq!(e.code, "IMAGE_INVALID");
         }

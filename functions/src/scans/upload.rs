@@ -25,8 +25,12 @@ pub struct PhotoUpload {
 }
 
 pub fn too_large() -> ApiError {
-    ApiError::new(poem::http::StatusCode::PAYLOAD_TOO_LARGE, "IMAGE_TOO_LARGE", "照片超过 4 MB，请降低相机分辨率后重新拍摄")
-        .field("image", "IMAGE_TOO_LARGE", "照片不能超过 4 MB")
+    ApiError::new(
+        poem::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "IMAGE_TOO_LARGE",
+        "照片超过 4 MB，请降低相机分辨率后重新拍摄",
+    )
+    .field("image", "IMAGE_TOO_LARGE", "照片不能超过 4 MB")
 }
 
 impl Payload for PhotoUpload {
@@ -50,10 +54,17 @@ impl ParsePayload for PhotoUpload {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         // Whole request: the photo plus a little form overhead.
-        if request.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<usize>().ok()).is_some_and(|n| n > SCAN_PHOTO_LIMIT + 64 * 1024) {
+        if request
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+            .is_some_and(|n| n > SCAN_PHOTO_LIMIT + 64 * 1024)
+        {
             return Err(too_large().into());
         }
-        let mut form = Multipart::from_request(request, body).await.map_err(|_| malformed())?;
+        let mut form = Multipart::from_request(request, body)
+            .await
+            .map_err(|_| malformed())?;
         while let Some(field) = form.next_field().await.map_err(|_| malformed())? {
             if field.name() != Some("image") {
                 continue;
@@ -74,7 +85,9 @@ impl ParsePayload for PhotoUpload {
             }
             return Ok(PhotoUpload { bytes: buf });
         }
-        Err(ApiError::bad_request("VALIDATION_FAILED", "请上传证件照片").field("image", "REQUIRED", "缺少 image 字段").into())
+        Err(ApiError::bad_request("VALIDATION_FAILED", "请上传证件照片")
+            .field("image", "REQUIRED", "缺少 image 字段")
+            .into())
     }
 }
 

@@ -82,18 +82,39 @@ fn staff_not_found() -> ApiError {
 fn parse_clerk(body: &NewClerk) -> Result<(String, Option<String>), ApiError> {
     let name = body.display_name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 40 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("VALIDATION_FAILED", "请填写店员姓名").field("display_name", "INVALID_VALUE", "1–40 个字符"));
+        return Err(
+            ApiError::bad_request("VALIDATION_FAILED", "请填写店员姓名").field(
+                "display_name",
+                "INVALID_VALUE",
+                "1–40 个字符",
+            ),
+        );
     }
-    let phone = body.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let phone = body
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
     if let Some(p) = phone
         && !(p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(ApiError::bad_request("VALIDATION_FAILED", "手机号格式不正确").field("phone", "PHONE_INVALID", "请填写 11 位手机号"));
+        return Err(
+            ApiError::bad_request("VALIDATION_FAILED", "手机号格式不正确").field(
+                "phone",
+                "PHONE_INVALID",
+                "请填写 11 位手机号",
+            ),
+        );
     }
     Ok((name, phone.map(str::to_owned)))
 }
 
-async fn audit_staff(tx: &mut sqlx::PgConnection, auth: &PharmacyManager, action: &'static str, user_id: Uuid) -> Result<(), ApiError> {
+async fn audit_staff(
+    tx: &mut sqlx::PgConnection,
+    auth: &PharmacyManager,
+    action: &'static str,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
     audit::append(
         tx,
         Entry {
@@ -118,21 +139,44 @@ impl StaffApi {
     /// The pharmacy's staff
     #[oai(path = "/pharmacy/staff", method = "get", operation_id = "staff_list")]
     #[tracing::instrument(name = "staff.list", skip_all)]
-    async fn list(&self, state: Data<&AppState>, auth: PharmacyManager) -> Result<Json<Vec<Staff>>, ApiError> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: PharmacyManager,
+    ) -> Result<Json<Vec<Staff>>, ApiError> {
         let rows = repo::list(&state.db, pharmacy_of(&auth)?).await?;
         Ok(Json(rows.into_iter().map(Staff::from).collect()))
     }
 
     /// Add a clerk; answers the invite code that binds their WeChat (72 h, single use)
-    #[oai(path = "/pharmacy/staff", method = "post", operation_id = "staff_create")]
+    #[oai(
+        path = "/pharmacy/staff",
+        method = "post",
+        operation_id = "staff_create"
+    )]
     #[tracing::instrument(name = "staff.create", skip_all)]
-    async fn create(&self, state: Data<&AppState>, auth: PharmacyManager, key: IdempotencyKey, body: JsonBody<NewClerk>) -> Result<CreatedClerk, ApiError> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: PharmacyManager,
+        key: IdempotencyKey,
+        body: JsonBody<NewClerk>,
+    ) -> Result<CreatedClerk, ApiError> {
         let pharmacy_id = pharmacy_of(&auth)?;
         let (name, phone) = parse_clerk(&body)?;
         let mut tx = state.db.begin().await?;
-        let claim = match idempotency::begin(&mut tx, auth.user_id, &key, &idempotency::request_hash(&body.0)).await? {
+        let claim = match idempotency::begin(
+            &mut tx,
+            auth.user_id,
+            &key,
+            &idempotency::request_hash(&body.0),
+        )
+        .await?
+        {
             Begin::Replay(stored) => {
-                return Ok(CreatedClerk::Created(Json(serde_json::from_value(stored.body).map_err(ApiError::internal)?)));
+                return Ok(CreatedClerk::Created(Json(
+                    serde_json::from_value(stored.body).map_err(ApiError::internal)?,
+                )));
             }
             Begin::Fresh(c) => Some(c),
             Begin::NoKey => None,
@@ -140,32 +184,56 @@ impl StaffApi {
         let user_id = repo::create_clerk(&mut tx, pharmacy_id, &name, phone.as_deref()).await?;
         let code = invite::issue(&mut tx, &state.pii, user_id, Some(auth.user_id)).await?;
         audit_staff(&mut tx, &auth, "staff.create", user_id).await?;
-        let row = repo::get(&mut tx, pharmacy_id, user_id).await?.ok_or_else(staff_not_found)?;
+        let row = repo::get(&mut tx, pharmacy_id, user_id)
+            .await?
+            .ok_or_else(staff_not_found)?;
         let invited = Invited {
             staff: row.into(),
             invite_code: code,
             invite_expires_at: to_china(Utc::now() + Duration::hours(invite::TTL_HOURS)),
         };
         if let Some(claim) = &claim {
-            idempotency::complete(&mut tx, claim, 201, &serde_json::to_value(&invited).map_err(ApiError::internal)?).await?;
+            idempotency::complete(
+                &mut tx,
+                claim,
+                201,
+                &serde_json::to_value(&invited).map_err(ApiError::internal)?,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(CreatedClerk::Created(Json(invited)))
     }
 
     /// A new invite code for a clerk who has not bound WeChat (voids the old one)
-    #[oai(path = "/pharmacy/staff/:id/invite", method = "post", operation_id = "staff_invite")]
+    #[oai(
+        path = "/pharmacy/staff/:id/invite",
+        method = "post",
+        operation_id = "staff_invite"
+    )]
     #[tracing::instrument(name = "staff.invite", skip_all)]
-    async fn invite(&self, state: Data<&AppState>, auth: PharmacyManager, id: Path<Uuid>) -> Result<Json<Invited>, ApiError> {
+    async fn invite(
+        &self,
+        state: Data<&AppState>,
+        auth: PharmacyManager,
+        id: Path<Uuid>,
+    ) -> Result<Json<Invited>, ApiError> {
         let pharmacy_id = pharmacy_of(&auth)?;
         let mut tx = state.db.begin().await?;
-        let row = repo::get(&mut tx, pharmacy_id, id.0).await?.ok_or_else(staff_not_found)?;
+        let row = repo::get(&mut tx, pharmacy_id, id.0)
+            .await?
+            .ok_or_else(staff_not_found)?;
         if row.bound {
-            return Err(ApiError::conflict("STAFF_ALREADY_BOUND", "该店员已绑定微信，无需邀请码"));
+            return Err(ApiError::conflict(
+                "STAFF_ALREADY_BOUND",
+                "该店员已绑定微信，无需邀请码",
+            ));
         }
         let code = invite::issue(&mut tx, &state.pii, id.0, Some(auth.user_id)).await?;
         audit_staff(&mut tx, &auth, "staff.invite", id.0).await?;
-        let row = repo::get(&mut tx, pharmacy_id, id.0).await?.ok_or_else(staff_not_found)?;
+        let row = repo::get(&mut tx, pharmacy_id, id.0)
+            .await?
+            .ok_or_else(staff_not_found)?;
         tx.commit().await?;
         Ok(Json(Invited {
             staff: row.into(),
@@ -175,17 +243,32 @@ impl StaffApi {
     }
 
     /// Remove a clerk: their sessions end at once, on every instance
-    #[oai(path = "/pharmacy/staff/:id", method = "delete", operation_id = "staff_remove")]
+    #[oai(
+        path = "/pharmacy/staff/:id",
+        method = "delete",
+        operation_id = "staff_remove"
+    )]
     #[tracing::instrument(name = "staff.remove", skip_all)]
-    async fn remove(&self, state: Data<&AppState>, auth: PharmacyManager, id: Path<Uuid>) -> Result<Removed, ApiError> {
+    async fn remove(
+        &self,
+        state: Data<&AppState>,
+        auth: PharmacyManager,
+        id: Path<Uuid>,
+    ) -> Result<Removed, ApiError> {
         let pharmacy_id = pharmacy_of(&auth)?;
         if id.0 == auth.user_id {
-            return Err(ApiError::unprocessable("CANNOT_REMOVE_SELF", "不能移除自己"));
+            return Err(ApiError::unprocessable(
+                "CANNOT_REMOVE_SELF",
+                "不能移除自己",
+            ));
         }
         let mut tx = state.db.begin().await?;
-        let row = repo::get(&mut tx, pharmacy_id, id.0).await?.ok_or_else(staff_not_found)?;
+        let row = repo::get(&mut tx, pharmacy_id, id.0)
+            .await?
+            .ok_or_else(staff_not_found)?;
         if row.role != "clerk" {
-            return Err(ApiError::forbidden().with_code("CANNOT_REMOVE_MANAGER", "店长只能由市局管理员调整"));
+            return Err(ApiError::forbidden()
+                .with_code("CANNOT_REMOVE_MANAGER", "店长只能由市局管理员调整"));
         }
         repo::remove(&mut tx, id.0).await?;
         audit_staff(&mut tx, &auth, "staff.remove", id.0).await?;

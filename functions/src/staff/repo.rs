@@ -29,7 +29,11 @@ pub async fn list(db: &PgPool, pharmacy_id: Uuid) -> Result<Vec<StaffRow>, sqlx:
 }
 
 /// A member of this pharmacy (another pharmacy's staff are not found).
-pub async fn get(conn: &mut PgConnection, pharmacy_id: Uuid, user_id: Uuid) -> Result<Option<StaffRow>, sqlx::Error> {
+pub async fn get(
+    conn: &mut PgConnection,
+    pharmacy_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<StaffRow>, sqlx::Error> {
     sqlx::query_as(&format!("{SELECT} WHERE u.pharmacy_id = $1 AND u.user_id = $2 AND u.status = 'active' FOR UPDATE OF u"))
         .bind(pharmacy_id)
         .bind(user_id)
@@ -37,7 +41,12 @@ pub async fn get(conn: &mut PgConnection, pharmacy_id: Uuid, user_id: Uuid) -> R
         .await
 }
 
-pub async fn create_clerk(conn: &mut PgConnection, pharmacy_id: Uuid, name: &str, phone: Option<&str>) -> Result<Uuid, sqlx::Error> {
+pub async fn create_clerk(
+    conn: &mut PgConnection,
+    pharmacy_id: Uuid,
+    name: &str,
+    phone: Option<&str>,
+) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO app_user (user_id, role, display_name, pharmacy_id, phone) VALUES ($1, 'clerk', $2, $3, $4) RETURNING user_id",
     )
