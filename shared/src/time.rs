@@ -15,3 +15,53 @@ pub fn to_china(t: DateTime<Utc>) -> DateTime<FixedOffset> {
 pub fn today_in_china() -> NaiveDate {
     Utc::now().with_timezone(&china()).date_naive()
 }
+
+/// Midnight starting the China day `d`, in UTC.
+pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_local_timezone(china())
+        .single()
+        .expect("a fixed offset is unambiguous")
+        .with_timezone(&Utc)
+}
+
+/// A half-open UTC interval; either end may be open.
+pub type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The `from`/`to` query parameters of a list (China days, both inclusive)
+/// as a half-open UTC interval; 400 when `from` is after `to`.
+pub fn day_range(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<TimeRange, crate::ApiError> {
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(
+            crate::ApiError::bad_request("INVALID_PARAMETER", "起始日期不能晚于结束日期").field(
+                "from",
+                "INVALID_RANGE",
+                "起始日期不能晚于结束日期",
+            ),
+        );
+    }
+    Ok((
+        from.map(day_start),
+        to.and_then(|d| d.succ_opt()).map(day_start),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_china_day_starts_at_16_utc_the_day_before() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert_eq!(day_start(d).to_rfc3339(), "2026-11-21T16:00:00+00:00");
+        let (f, t) = day_range(Some(d), Some(d)).unwrap();
+        assert_eq!(t.unwrap() - f.unwrap(), chrono::Duration::days(1));
+        assert!(day_range(Some(d), d.pred_opt()).is_err());
+    }
+}

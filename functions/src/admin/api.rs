@@ -1,4 +1,4 @@
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 use uuid::Uuid;
@@ -7,7 +7,7 @@ use shared::{
     ApiError, AppState,
     auth::CityAdmin,
     paging::{Page, PageRequest},
-    time::{china, to_china},
+    time::to_china,
 };
 
 use super::repo::{self, AuditFilter, AuditRow};
@@ -47,16 +47,6 @@ impl From<AuditRow> for AuditEntry {
     }
 }
 
-/// Start of a China-time day, in UTC.
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_local_timezone(china())
-        .single()
-        .expect("fixed offset is unambiguous")
-        .with_timezone(&Utc)
-}
-
 #[OpenApi(tag = "Tag::Admin")]
 impl AdminApi {
     /// Page through the audit log (newest first)
@@ -85,24 +75,14 @@ impl AdminApi {
             Option<u32>,
         >,
     ) -> Result<Json<Page<AuditEntry>>, ApiError> {
-        if let (Some(f), Some(t)) = (from.0, to.0)
-            && f > t
-        {
-            return Err(
-                ApiError::bad_request("INVALID_PARAMETER", "起始日期不能晚于结束日期").field(
-                    "from",
-                    "INVALID_RANGE",
-                    "起始日期不能晚于结束日期",
-                ),
-            );
-        }
+        let (from, to) = shared::time::day_range(from.0, to.0)?;
         let page = PageRequest::new(page.0, page_size.0);
         let filter = AuditFilter {
             action: action.0,
             stream: stream.0,
             actor_user_id: actor_user_id.0,
-            from: from.0.map(day_start),
-            to: to.0.and_then(|d| d.succ_opt()).map(day_start),
+            from,
+            to,
         };
         let (rows, total) = repo::list(&state.db, &filter, page).await?;
         Ok(Json(Page::new(

@@ -1,4 +1,4 @@
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -15,7 +15,7 @@ use shared::{
     domain::{Gtin, ResidentIdNumber, mask_id_number, mask_name},
     idempotency::IdempotencyKey,
     paging::{Page, PageRequest},
-    time::{china, to_china, today_in_china},
+    time::{to_china, today_in_china},
 };
 
 use super::{record, repo};
@@ -171,15 +171,6 @@ pub fn view(
     })
 }
 
-pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_local_timezone(china())
-        .single()
-        .expect("fixed offset")
-        .with_timezone(&Utc)
-}
-
 pub fn not_found() -> ApiError {
     ApiError::not_found("REGISTRATION_NOT_FOUND", "登记记录不存在")
 }
@@ -235,17 +226,7 @@ impl RegistrationsApi {
             Option<u32>,
         >,
     ) -> Result<Json<Page<Registration>>, ApiError> {
-        if let (Some(f), Some(t)) = (from.0, to.0)
-            && f > t
-        {
-            return Err(
-                ApiError::bad_request("INVALID_PARAMETER", "起始日期不能晚于结束日期").field(
-                    "from",
-                    "INVALID_RANGE",
-                    "起始日期不能晚于结束日期",
-                ),
-            );
-        }
+        let (from, to) = shared::time::day_range(from.0, to.0)?;
         let buyer_id_index = match buyer_id_number
             .0
             .as_deref()
@@ -279,8 +260,8 @@ impl RegistrationsApi {
         };
         let page = PageRequest::new(page.0, page_size.0);
         let filter = repo::Filter {
-            from: from.0.map(day_start),
-            to: to.0.and_then(|d| d.succ_opt()).map(day_start),
+            from,
+            to,
             pharmacy_id: pharmacy_id.0,
             district: district.0,
             barcode,
