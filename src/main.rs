@@ -200,7 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 });
             let logins = seed::demo(&state, &password_text).await?;
             println!(
-                "demo data ready: 13 Wuhan districts, 3 pharmacies, 5 users, {} drugs",
+                "demo data ready: 3 pharmacies, 5 users, {} drugs",
                 seed::DEMO_DRUGS.len()
             );
             println!(

@@ -10,37 +10,6 @@ use shared::{
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Wuhan (420100) and its 13 districts, GB/T 2260.
-pub const WUHAN_DISTRICTS: &[(&str, &str)] = &[
-    ("420102", "江岸区"),
-    ("420103", "江汉区"),
-    ("420104", "硚口区"),
-    ("420105", "汉阳区"),
-    ("420106", "武昌区"),
-    ("420107", "青山区"),
-    ("420111", "洪山区"),
-    ("420112", "东西湖区"),
-    ("420113", "汉南区"),
-    ("420114", "蔡甸区"),
-    ("420115", "江夏区"),
-    ("420116", "黄陂区"),
-    ("420117", "新洲区"),
-];
-
-pub async fn districts(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    for (code, name) in WUHAN_DISTRICTS {
-        sqlx::query(
-            "INSERT INTO district (district_code, name, city_code) VALUES ($1, $2, '420100')
-             ON CONFLICT (district_code) DO UPDATE SET name = excluded.name",
-        )
-        .bind(code)
-        .bind(name)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
 /// A realistic demo catalogue of the four special categories (barcodes are
 /// valid GTIN-13 in the 69 prefix; names and strengths as sold in China).
 pub struct DemoDrug {
@@ -284,7 +253,6 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
         .map_err(|e| anyhow::anyhow!("demo password: {}", e.title))?;
     let hash = password::hash(password_text).await?;
     let mut tx = state.db.begin().await?;
-    districts(&mut tx).await?;
     drugs(&mut tx).await?;
     for p in PHARMACIES {
         sqlx::query(

@@ -1,17 +1,32 @@
-//! Inspection (inspectors' app and the mini-program's district side) and
-//! approvals (H5 inside the collaboration platform, SPEC §8).
-//!
-//! The function groups of this crate arrive with their issues (inspection:
-//! issue 4; approvals: later); the `yaojian` command already composes whatever
-//! `groups()` returns, so adding a group here needs no change elsewhere.
+//! Inspection (inspectors' app and the mini-program's district side), alerts,
+//! and later approvals (H5 inside the collaboration platform, SPEC §8).
+
+pub mod alerts;
+pub mod inspection;
 
 use shared::group::FunctionGroup;
 
 /// Every API of this crate, composed by the `yaojian` command.
-pub type Api = ();
+pub type Api = (inspection::api::InspectionApi, alerts::api::AlertsApi);
 
-pub fn api() -> Api {}
+pub fn api() -> Api {
+    (inspection::api::InspectionApi, alerts::api::AlertsApi)
+}
 
 pub fn groups() -> Vec<FunctionGroup> {
-    Vec::new()
+    vec![
+        FunctionGroup::of::<inspection::api::InspectionApi>(
+            "inspection",
+            "区局现场检查：药店查询、记录、检查与照片",
+        ),
+        FunctionGroup::of::<alerts::api::AlertsApi>("alerts", "预警查询与处理"),
+    ]
+}
+
+#[derive(poem_openapi::Tags)]
+pub enum Tag {
+    /// 现场检查
+    Inspection,
+    /// 预警
+    Alerts,
 }

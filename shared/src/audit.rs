@@ -78,7 +78,6 @@ impl Entry<'_> {
 
 /// The hashed form of an entry: every field that is stored, in a fixed order,
 /// each length-prefixed so no two different entries serialise alike.
-#[allow(clippy::too_many_arguments)]
 fn entry_hash(
     prev: &[u8],
     stream: &str,

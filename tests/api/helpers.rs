@@ -259,7 +259,6 @@ pub const PHARMACY_C: Uuid = Uuid::from_u128(0xC);
 /// `admin`, `inspector` (江岸), `manager` and `clerk` (A), all with `PASSWORD`.
 async fn seed_users(app: &TestApp) {
     let mut tx = app.db.begin().await.unwrap();
-    yaojian::seed::districts(&mut tx).await.unwrap();
     yaojian::seed::drugs(&mut tx).await.unwrap();
     for (id, licence, district) in [
         (PHARMACY_A, "L-A", "420102"),

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod drugs;
 mod errors;
+mod inspection;
 mod ops;
 mod registrations;
 mod scans;

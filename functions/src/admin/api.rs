@@ -50,7 +50,6 @@ impl From<AuditRow> for AuditEntry {
 #[OpenApi(tag = "Tag::Admin")]
 impl AdminApi {
     /// Page through the audit log (newest first)
-    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/admin/audit",
         method = "get",

@@ -202,7 +202,6 @@ impl RegistrationsApi {
     ///
     /// Pharmacy staff see their pharmacy's, inspectors their district's, city
     /// admins all. `buyer_id_number` is for inspectors and city admins only.
-    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/registrations",
         method = "get",

@@ -1,0 +1,4 @@
+//! Alerts for inspectors (own district) and city admins (all): list, resolve.
+
+pub mod api;
+pub mod repo;

@@ -1,0 +1,325 @@
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// A minor's attempt at A (江岸), a sale at C (武昌).
+async fn activity(app: &TestApp) {
+    let a = app.login("clerk").await;
+    let c = clerk_of(app, "clerk-c", PHARMACY_C).await;
+    app.post(
+        "/api/v1/registrations",
+        manual_sale("未成年", &id_number("20150101", 1), &[(KANGTAIKE, 1)]),
+        Some(&a),
+    )
+    .await;
+    assert_eq!(
+        app.post(
+            "/api/v1/registrations",
+            manual_sale("刘一", &id_number("19800101", 2), &[(GANCAO, 1)]),
+            Some(&a)
+        )
+        .await
+        .status(),
+        201
+    );
+    assert_eq!(
+        app.post(
+            "/api/v1/registrations",
+            manual_sale("陈二", &id_number("19800101", 3), &[(GANCAO, 1)]),
+            Some(&c)
+        )
+        .await
+        .status(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn inspectors_work_within_their_district() {
+    let app = spawn_app().await;
+    activity(&app).await;
+    let inspector = app.login("inspector").await;
+
+    let found: Value = app
+        .get("/api/v1/inspection/pharmacies?q=L-", Some(&inspector))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 2, "A and B of 江岸, not C: {found}");
+    let found: Value = app
+        .get("/api/v1/inspection/pharmacies?q=L-C", Some(&inspector))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 0);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_C}"),
+            Some(&inspector)
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_C}/registrations"),
+            Some(&inspector)
+        )
+        .await
+        .status(),
+        404
+    );
+
+    let detail: Value = app
+        .get(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_A}"),
+            Some(&inspector),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["pharmacy"]["registrations_30d"], 1);
+    assert_eq!(detail["pharmacy"]["refused_30d"], 1);
+    assert_eq!(
+        detail["recent_registrations"][0]["buyer"]["name_masked"],
+        "刘*"
+    );
+    assert_eq!(detail["refused_attempts"][0]["code"], "MINOR_NOT_ALLOWED");
+    assert_eq!(detail["open_alerts"][0]["kind"], "MINOR_ATTEMPT");
+
+    let regs: Value = app
+        .get(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_A}/registrations?from=2020-01-01"),
+            Some(&inspector),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(regs["total"], 1);
+
+    // Record an inspection, retried with its key.
+    let body = json!({"result": "issues_found", "findings": "登记簿缺少 3 月记录", "disposition": "rectify"});
+    let send = || {
+        app.client
+            .post(app.url(&format!(
+                "/api/v1/inspection/pharmacies/{PHARMACY_A}/inspections"
+            )))
+            .bearer_auth(&inspector)
+            .header("Idempotency-Key", "visit-1")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again: Value = send().await.unwrap().json().await.unwrap();
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(first["disposition"], "rectify");
+    let list: Value = app
+        .get("/api/v1/inspection/inspections", Some(&inspector))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+
+    let (s, b) = problem(
+        app.post(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_C}/inspections"),
+            json!({"result": "compliant", "disposition": "none"}),
+            Some(&inspector),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (404, "PHARMACY_NOT_FOUND")
+    );
+    let (s, b) = problem(
+        app.post(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_A}/inspections"),
+            json!({"result": "issues_found", "disposition": "warning"}),
+            Some(&inspector),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, b["code"].as_str().unwrap()), (422, "FINDINGS_REQUIRED"));
+    let (s, b) = problem(
+        app.post(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_A}/inspections"),
+            json!({"result": "compliant", "disposition": "warning"}),
+            Some(&inspector),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (422, "DISPOSITION_INCONSISTENT")
+    );
+    let (s, b) = problem(
+        app.post(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_A}/inspections"),
+            json!({"result": "fine", "disposition": "none"}),
+            Some(&inspector),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str().unwrap()),
+        (400, "result")
+    );
+
+    // Pharmacy staff have no business here; admins see everything.
+    let clerk = app.login("clerk").await;
+    assert_eq!(
+        app.get("/api/v1/inspection/pharmacies", Some(&clerk))
+            .await
+            .status(),
+        403
+    );
+    let admin = app.login("admin").await;
+    let all: Value = app
+        .get("/api/v1/inspection/pharmacies", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["total"], 3);
+}
+
+#[tokio::test]
+async fn alerts_are_listed_by_district_and_resolved_with_a_note() {
+    let app = spawn_app().await;
+    activity(&app).await;
+    // An alert in 武昌 too.
+    let c = app.login("clerk-c").await;
+    app.post(
+        "/api/v1/registrations",
+        manual_sale("未成年", &id_number("20150202", 5), &[(GANCAO, 1)]),
+        Some(&c),
+    )
+    .await;
+
+    let inspector = app.login("inspector").await;
+    let list: Value = app
+        .get("/api/v1/alerts?status=open", Some(&inspector))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1, "only 江岸's: {list}");
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let admin = app.login("admin").await;
+    let all: Value = app
+        .get("/api/v1/alerts?kind=MINOR_ATTEMPT", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["total"], 2);
+    let other = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] != id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = problem(
+        app.post(
+            &format!("/api/v1/alerts/{other}/resolve"),
+            json!({"note": "x"}),
+            Some(&inspector),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 404, "another district's alert");
+    let (s, b) = problem(
+        app.post(
+            &format!("/api/v1/alerts/{id}/resolve"),
+            json!({"note": "  "}),
+            Some(&inspector),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str().unwrap()),
+        (400, "note")
+    );
+    let r: Value = app
+        .post(
+            &format!("/api/v1/alerts/{id}/resolve"),
+            json!({"note": "已电话联系药店，核实为家长代购未售出"}),
+            Some(&inspector),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "resolved");
+    let (s, b) = problem(
+        app.post(
+            &format!("/api/v1/alerts/{id}/resolve"),
+            json!({"note": "again"}),
+            Some(&inspector),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (409, "ALERT_ALREADY_RESOLVED")
+    );
+    let (s, _) = problem(app.get("/api/v1/alerts?kind=NOPE", Some(&inspector)).await).await;
+    assert_eq!(s, 400);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'alert.resolve'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+}
+
+/// The province table backs the ID-number rule: each province code is accepted
+/// as a region, and two-digit codes outside it (and 81–83, 9x) are refused.
+#[tokio::test]
+async fn province_codes_back_the_id_number_rule() {
+    let app = spawn_app().await;
+    let provinces: Vec<String> = sqlx::query_scalar("SELECT province_code FROM province")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(provinces.len(), 31);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for p in 10..=99 {
+        let code = format!("{p:02}");
+        let base = format!("{code}010219900307123");
+        let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let s: u32 = base
+            .chars()
+            .zip(w)
+            .map(|(c, w)| c.to_digit(10).unwrap() * w)
+            .sum();
+        let id = format!(
+            "{base}{}",
+            ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(s % 11) as usize]
+        );
+        let accepted = shared::domain::ResidentIdNumber::parse_on(&id, today).is_ok();
+        let expected = provinces.contains(&code)
+            || ["81", "82", "83"].contains(&code.as_str())
+            || code.starts_with('9');
+        assert_eq!(accepted, expected, "region {code}");
+    }
+}
