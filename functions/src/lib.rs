@@ -8,6 +8,7 @@ pub mod drugs;
 pub mod registrations;
 pub mod scans;
 pub mod staff;
+pub mod users;
 
 use shared::group::FunctionGroup;
 
@@ -20,6 +21,7 @@ pub type Api = (
     scans::api::ScansApi,
     registrations::api::RegistrationsApi,
     admin::api::AdminApi,
+    users::api::UsersApi,
 );
 
 pub fn api() -> Api {
@@ -30,6 +32,7 @@ pub fn api() -> Api {
         scans::api::ScansApi,
         registrations::api::RegistrationsApi,
         admin::api::AdminApi,
+        users::api::UsersApi,
     )
 }
 
@@ -48,6 +51,7 @@ pub fn groups() -> Vec<FunctionGroup> {
             "含特殊药品复方制剂销售登记与查询",
         ),
         FunctionGroup::of::<admin::api::AdminApi>("admin", "市局管理：审计日志"),
+        FunctionGroup::of::<users::api::UsersApi>("users", "市局管理：用户、邀请码、密码重置"),
     ]
 }
 

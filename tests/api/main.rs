@@ -14,4 +14,5 @@ mod registrations;
 mod scans;
 mod scope;
 mod staff;
+mod users;
 mod wechat;

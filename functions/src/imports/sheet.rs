@@ -137,7 +137,7 @@ fn sniff(bytes: &[u8]) -> Sniffed {
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1A))
         .count();
-    if bytes.contains(&0) || controls >= 8 || controls * 100 > head.len() {
+    if bytes.contains(&0) || controls > 16 || controls * 10 > head.len() {
         return Sniffed::Binary;
     }
     Sniffed::Text

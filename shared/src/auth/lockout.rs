@@ -63,6 +63,14 @@ impl Lockout {
         Ok(None)
     }
 
+    /// Lifts a lock (an admin reset the password).
+    pub async fn unlock(&self, username: &str) -> Result<(), ApiError> {
+        let (_, lock) = self.keys(username);
+        let mut conn = self.cache.conn();
+        let _: () = conn.del(lock).await?;
+        Ok(())
+    }
+
     pub async fn clear(&self, username: &str) -> Result<(), ApiError> {
         let (fail, _) = self.keys(username);
         let mut conn = self.cache.conn();

@@ -28,6 +28,29 @@ pub fn check_complexity(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A random initial password that passes [`check_complexity`] (shown once,
+/// to be changed at first sign-in).
+pub fn generate() -> String {
+    use rand::Rng;
+    const LOWER: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    let mut rng = rand::thread_rng();
+    let mut pick = |set: &[u8]| set[rng.gen_range(0..set.len())] as char;
+    let mut s = String::new();
+    for i in 0..12 {
+        s.push(match i % 3 {
+            0 => pick(UPPER),
+            1 => pick(LOWER),
+            _ => pick(DIGIT),
+        });
+        if i == 5 {
+            s.push('-');
+        }
+    }
+    s
+}
+
 /// argon2id with the crate's default (OWASP) parameters, off the async runtime.
 pub async fn hash(password: &str) -> anyhow::Result<String> {
     let password = password.to_owned();
@@ -65,6 +88,13 @@ pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_passwords_are_complex_and_distinct() {
+        let a = generate();
+        assert!(check_complexity(&a).is_ok(), "{a}");
+        assert_ne!(a, generate());
+    }
 
     #[test]
     fn complexity() {
