@@ -1,17 +1,24 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
+use poem_openapi::{
+    Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
+    audit::{self, Actor, Entry},
     auth::CityAdmin,
+    body::JsonBody,
     paging::{Page, PageRequest},
     time::to_china,
 };
 
-use super::repo::{self, AuditFilter, AuditRow};
+use super::repo::{self, AuditFilter, AuditRow, PharmacyRow};
 use crate::Tag;
+use crate::drugs::{api::Drug, repo as drugs};
 
 pub struct AdminApi;
 
@@ -47,8 +54,170 @@ impl From<AuditRow> for AuditEntry {
     }
 }
 
+#[derive(Debug, Object)]
+pub struct AdminPharmacy {
+    pub id: Uuid,
+    pub name: String,
+    pub licence_number: String,
+    pub uscc: Option<String>,
+    /// The USCC failed its checksum at import (an early pilot code?): review it.
+    pub uscc_flagged: bool,
+    pub district_code: String,
+    pub address: String,
+    pub contact_phone: String,
+    pub status: PharmacyStatus,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, poem_openapi::Enum,
+)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum PharmacyStatus {
+    Active,
+    Suspended,
+}
+
+impl PharmacyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PharmacyStatus::Active => "active",
+            PharmacyStatus::Suspended => "suspended",
+        }
+    }
+}
+
+impl From<PharmacyRow> for AdminPharmacy {
+    fn from(p: PharmacyRow) -> Self {
+        AdminPharmacy {
+            id: p.pharmacy_id,
+            name: p.name,
+            licence_number: p.licence_number,
+            uscc: p.uscc,
+            uscc_flagged: p.uscc_flagged,
+            district_code: p.district_code,
+            address: p.address,
+            contact_phone: p.contact_phone,
+            status: if p.status == "suspended" {
+                PharmacyStatus::Suspended
+            } else {
+                PharmacyStatus::Active
+            },
+            created_at: to_china(p.created_at),
+            updated_at: to_china(p.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct PharmacyChange {
+    pub status: PharmacyStatus,
+}
+
 #[OpenApi(tag = "Tag::Admin")]
 impl AdminApi {
+    /// Pharmacies of the city
+    #[oai(
+        path = "/admin/pharmacies",
+        method = "get",
+        operation_id = "admin_pharmacy_list"
+    )]
+    #[tracing::instrument(name = "admin.pharmacies", skip_all)]
+    async fn pharmacies(
+        &self,
+        state: Data<&AppState>,
+        _auth: CityAdmin,
+        /// Name, licence number, address or USCC contains.
+        #[oai(validator(max_length = 64))]
+        q: Query<Option<String>>,
+        #[oai(validator(pattern = r"^[0-9]{6}$"))] district_code: Query<Option<String>>,
+        status: Query<Option<PharmacyStatus>>,
+        #[oai(validator(minimum(value = "1")))] page: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<
+            Option<u32>,
+        >,
+    ) -> Result<Json<Page<AdminPharmacy>>, ApiError> {
+        let page = PageRequest::new(page.0, page_size.0);
+        let q = q.0.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let (rows, total) = repo::pharmacies(
+            &state.db,
+            q,
+            district_code.0.as_deref(),
+            status.0.map(PharmacyStatus::as_str),
+            page,
+        )
+        .await?;
+        Ok(Json(Page::new(
+            rows.into_iter().map(Into::into).collect(),
+            total,
+            page,
+        )))
+    }
+
+    /// Suspend or reactivate a pharmacy (a suspended pharmacy registers no sales)
+    #[oai(
+        path = "/admin/pharmacies/:id",
+        method = "patch",
+        operation_id = "admin_pharmacy_update"
+    )]
+    #[tracing::instrument(name = "admin.pharmacy_update", skip_all)]
+    async fn update_pharmacy(
+        &self,
+        state: Data<&AppState>,
+        auth: CityAdmin,
+        id: Path<Uuid>,
+        body: JsonBody<PharmacyChange>,
+    ) -> Result<Json<AdminPharmacy>, ApiError> {
+        let mut tx = state.db.begin().await?;
+        let row = repo::set_pharmacy_status(&mut tx, id.0, body.status.as_str())
+            .await?
+            .ok_or_else(|| ApiError::not_found("PHARMACY_NOT_FOUND", "药店不存在"))?;
+        audit::append(
+            &mut tx,
+            Entry {
+                stream: "city".into(),
+                actor: Actor::from(&auth.0),
+                action: "pharmacy.update",
+                object_type: "pharmacy",
+                object_id: Some(id.0.to_string()),
+                detail: serde_json::json!({ "status": body.status.as_str() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(row.into()))
+    }
+
+    /// The drug catalogue (inactive products included)
+    #[oai(
+        path = "/admin/drugs",
+        method = "get",
+        operation_id = "admin_drug_list"
+    )]
+    #[tracing::instrument(name = "admin.drugs", skip_all)]
+    async fn drugs(
+        &self,
+        state: Data<&AppState>,
+        _auth: CityAdmin,
+        #[oai(validator(max_length = 64))] q: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1")))] page: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<
+            Option<u32>,
+        >,
+    ) -> Result<Json<Page<Drug>>, ApiError> {
+        let page = PageRequest::new(page.0, page_size.0);
+        let q = q.0.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let (rows, total) = drugs::search(&state.db, q, page).await?;
+        Ok(Json(Page::new(
+            rows.into_iter().map(Drug::from).collect(),
+            total,
+            page,
+        )))
+    }
+
     /// Page through the audit log (newest first)
     #[oai(
         path = "/admin/audit",

@@ -65,3 +65,82 @@ pub async fn list(
     let rows = qb.build_query_as().fetch_all(db).await?;
     Ok((rows, total))
 }
+
+#[derive(Debug, FromRow)]
+pub struct PharmacyRow {
+    pub pharmacy_id: Uuid,
+    pub name: String,
+    pub licence_number: String,
+    pub uscc: Option<String>,
+    pub uscc_flagged: bool,
+    pub district_code: String,
+    pub address: String,
+    pub contact_phone: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const PHARMACY_COLUMNS: &str = "pharmacy_id, name, licence_number, uscc, uscc_flagged, district_code, address, contact_phone, status, created_at, updated_at";
+
+pub async fn pharmacies(
+    db: &PgPool,
+    q: Option<&str>,
+    district: Option<&str>,
+    status: Option<&str>,
+    page: PageRequest,
+) -> Result<(Vec<PharmacyRow>, i64), sqlx::Error> {
+    let build = |select: &str| {
+        let mut qb = QueryBuilder::new(select.to_owned());
+        qb.push(" WHERE TRUE");
+        if let Some(q) = q {
+            let p = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            qb.push(" AND (name ILIKE ")
+                .push_bind(p.clone())
+                .push(" OR licence_number ILIKE ")
+                .push_bind(p.clone());
+            qb.push(" OR address ILIKE ")
+                .push_bind(p.clone())
+                .push(" OR uscc ILIKE ")
+                .push_bind(p)
+                .push(")");
+        }
+        if let Some(d) = district {
+            qb.push(" AND district_code = ").push_bind(d.to_owned());
+        }
+        if let Some(s) = status {
+            qb.push(" AND status = ").push_bind(s.to_owned());
+        }
+        qb
+    };
+    let total: i64 = build("SELECT count(*) FROM pharmacy")
+        .build_query_scalar()
+        .fetch_one(db)
+        .await?;
+    let select = format!("SELECT {PHARMACY_COLUMNS} FROM pharmacy");
+    let mut qb = build(&select);
+    qb.push(" ORDER BY district_code, name, pharmacy_id LIMIT ")
+        .push_bind(page.limit())
+        .push(" OFFSET ")
+        .push_bind(page.offset());
+    Ok((qb.build_query_as().fetch_all(db).await?, total))
+}
+
+pub async fn set_pharmacy_status(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+    status: &str,
+) -> Result<Option<PharmacyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE pharmacy SET status = $2 WHERE pharmacy_id = $1 RETURNING {PHARMACY_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(status)
+    .fetch_optional(conn)
+    .await
+}
