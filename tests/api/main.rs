@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod drugs;
 mod errors;
+mod export;
 mod inspection;
 mod ops;
 mod registrations;

@@ -10,15 +10,18 @@ use uuid::Uuid;
 use shared::{
     ApiError, AppState,
     audit::{self, Actor, Entry},
-    auth::CityAdmin,
+    auth::{CityAdmin, InspectorOrAdmin, Role},
     body::JsonBody,
     paging::{Page, PageRequest},
-    time::to_china,
+    time::{day_range, to_china},
 };
 
 use super::repo::{self, AuditFilter, AuditRow, PharmacyRow};
 use crate::Tag;
-use crate::drugs::{api::Drug, repo as drugs};
+use crate::{
+    drugs::{api::Drug, repo as drugs},
+    registrations::{export, repo as registrations},
+};
 
 pub struct AdminApi;
 
@@ -117,8 +120,105 @@ pub struct PharmacyChange {
     pub status: PharmacyStatus,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+}
+
+#[derive(poem_openapi::ApiResponse)]
+pub enum ExportFile {
+    /// The file, as an attachment.
+    #[oai(status = 200)]
+    File(
+        poem_openapi::payload::Binary<poem::Body>,
+        #[oai(header = "content-type")] String,
+        #[oai(header = "content-disposition")] String,
+    ),
+}
+
 #[OpenApi(tag = "Tag::Admin")]
 impl AdminApi {
+    /// Export registrations within the caller's scope (streamed)
+    ///
+    /// Personal data is masked; a city admin may ask `unmask=true` for full
+    /// names and ID numbers, and every export is audited.
+    #[oai(
+        path = "/admin/registrations/export",
+        method = "get",
+        operation_id = "admin_registration_export"
+    )]
+    #[tracing::instrument(name = "admin.export", skip_all)]
+    async fn export(
+        &self,
+        state: Data<&AppState>,
+        auth: InspectorOrAdmin,
+        format: Query<Option<ExportFormat>>,
+        /// First day (China time), inclusive.
+        from: Query<Option<NaiveDate>>,
+        /// Last day (China time), inclusive.
+        to: Query<Option<NaiveDate>>,
+        pharmacy_id: Query<Option<Uuid>>,
+        #[oai(validator(pattern = r"^[0-9]{6}$"))] district: Query<Option<String>>,
+        unmask: Query<Option<bool>>,
+    ) -> Result<ExportFile, ApiError> {
+        let unmask = unmask.0.unwrap_or(false);
+        if unmask && auth.role != Role::CityAdmin {
+            return Err(ApiError::forbidden()
+                .with_code("UNMASK_FORBIDDEN", "只有市局管理员可以导出完整身份信息"));
+        }
+        let (from, to) = day_range(from.0, to.0)?;
+        let format = format.0.unwrap_or(ExportFormat::Xlsx);
+        let filter = registrations::Filter {
+            from,
+            to,
+            pharmacy_id: pharmacy_id.0,
+            district: district.0,
+            ..Default::default()
+        };
+        audit::append_alone(
+            &state.db,
+            Entry {
+                stream: Entry::stream_of(&auth.0),
+                actor: Actor::from(&auth.0),
+                action: "registration.export",
+                object_type: "registration",
+                object_id: None,
+                detail: serde_json::json!({
+                    "unmask": unmask,
+                    "format": if format == ExportFormat::Csv { "csv" } else { "xlsx" },
+                    "from": from.map(|t| t.to_rfc3339()), "to": to.map(|t| t.to_rfc3339()),
+                    "pharmacy_id": filter.pharmacy_id, "district": filter.district,
+                }),
+            },
+        )
+        .await?;
+        let (kind, content_type, ext) = match format {
+            ExportFormat::Csv => (export::Format::Csv, "text/csv; charset=utf-8", "csv"),
+            ExportFormat::Xlsx => (
+                export::Format::Xlsx,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ),
+        };
+        let rx = export::start(state.clone(), auth.scope(), filter, kind, unmask);
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        });
+        let name = format!(
+            "registrations-{}.{ext}",
+            chrono::Utc::now()
+                .with_timezone(&shared::time::china())
+                .format("%Y%m%d-%H%M%S")
+        );
+        Ok(ExportFile::File(
+            poem_openapi::payload::Binary(poem::Body::from_bytes_stream(stream)),
+            content_type.to_owned(),
+            format!("attachment; filename=\"{name}\""),
+        ))
+    }
+
     /// Pharmacies of the city
     #[oai(
         path = "/admin/pharmacies",

@@ -2,6 +2,7 @@
 //! recording transaction (`record`), queries (`repo`) and the API.
 
 pub mod api;
+pub mod export;
 pub mod record;
 pub mod repo;
 pub mod rules;

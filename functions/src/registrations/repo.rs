@@ -169,7 +169,7 @@ pub struct Filter {
     pub buyer_id_index: Option<Vec<u8>>,
 }
 
-fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter) {
+pub(crate) fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter) {
     if let Some(t) = f.from {
         qb.push(" AND r.created_at >= ").push_bind(t);
     }
