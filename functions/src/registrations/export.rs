@@ -164,7 +164,7 @@ async fn csv_rows(
     while let Some(row) = rows.try_next().await? {
         w.write_record(cells(state, row, unmask))?;
         n += 1;
-        if n % 500 == 0 {
+        if n.is_multiple_of(500) {
             let chunk = std::mem::replace(&mut w, csv::Writer::from_writer(Vec::new()))
                 .into_inner()
                 .map_err(|e| anyhow::anyhow!("csv: {e}"))?;
