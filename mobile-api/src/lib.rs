@@ -7,10 +7,18 @@ pub mod inspection;
 use shared::group::FunctionGroup;
 
 /// Every API of this crate, composed by the `yaojian` command.
-pub type Api = (inspection::api::InspectionApi, alerts::api::AlertsApi);
+pub type Api = (
+    inspection::api::InspectionApi,
+    inspection::photos::PhotosApi,
+    alerts::api::AlertsApi,
+);
 
 pub fn api() -> Api {
-    (inspection::api::InspectionApi, alerts::api::AlertsApi)
+    (
+        inspection::api::InspectionApi,
+        inspection::photos::PhotosApi,
+        alerts::api::AlertsApi,
+    )
 }
 
 pub fn groups() -> Vec<FunctionGroup> {
@@ -18,6 +26,10 @@ pub fn groups() -> Vec<FunctionGroup> {
         FunctionGroup::of::<inspection::api::InspectionApi>(
             "inspection",
             "区局现场检查：药店查询、记录、检查与照片",
+        ),
+        FunctionGroup::of::<inspection::photos::PhotosApi>(
+            "inspection-photos",
+            "检查照片上传与查看",
         ),
         FunctionGroup::of::<alerts::api::AlertsApi>("alerts", "预警查询与处理"),
     ]

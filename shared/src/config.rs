@@ -40,6 +40,10 @@ pub struct Config {
     pub master_key_is_development_default: bool,
     pub auth: AuthConfig,
     pub policy: Policy,
+    /// Where photos and files go: a directory (default `./data/objects`) or `s3://bucket/prefix`.
+    pub storage_url: String,
+    /// `AWS_*` settings for an `s3://` store (endpoint, region, keys...).
+    pub storage_options: Vec<(String, String)>,
     pub log_format: LogFormat,
     /// The raw TOML document, kept for later sections (sync targets, policy).
     pub file: toml::Table,
@@ -269,6 +273,22 @@ impl Config {
             )?,
         };
 
+        let storage_url = src
+            .get("YAOJIAN_STORAGE_URL")
+            .unwrap_or_else(|| "./data/objects".into());
+        let storage_options = if storage_url.starts_with("s3://") {
+            let mut opts: Vec<(String, String)> = src
+                .env
+                .iter()
+                .filter(|(k, v)| k.starts_with("AWS_") && !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            opts.sort();
+            opts
+        } else {
+            Vec::new()
+        };
+
         let log_format = match src.get("YAOJIAN_LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -289,6 +309,8 @@ impl Config {
             master_key_is_development_default,
             auth,
             policy,
+            storage_url,
+            storage_options,
             log_format,
             file: src.file,
         })

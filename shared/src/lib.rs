@@ -16,8 +16,10 @@ pub mod idempotency;
 pub mod paging;
 pub mod ratelimit;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod time;
+pub mod upload;
 pub mod wechat;
 
 pub use error::ApiError;

@@ -10,6 +10,7 @@ use crate::{
     cache::Cache,
     config::Config,
     crypto::PiiCipher,
+    storage::Storage,
     wechat::WechatApi,
 };
 
@@ -23,6 +24,7 @@ pub struct Inner {
     pub sessions: Sessions,
     pub lockout: Lockout,
     pub pii: PiiCipher,
+    pub storage: Storage,
     pub wechat: Arc<dyn WechatApi>,
 }
 
@@ -34,7 +36,8 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state from configuration; connects lazily (no I/O here).
+    /// Builds the state from configuration; connects lazily (no I/O here
+    /// beyond creating a local storage directory).
     pub fn build(config: Config) -> anyhow::Result<AppState> {
         let db = crate::db::pool(&config)?;
         let cache = Cache::connect(&config)?;
@@ -42,13 +45,16 @@ impl AppState {
             &config,
             cache.clone(),
         )?);
-        Ok(Self::from_parts(config, db, cache, wechat))
+        let storage = Storage::from_url(&config.storage_url, &config.storage_options)
+            .map_err(|e| anyhow::anyhow!("configuration error: YAOJIAN_STORAGE_URL: {e}"))?;
+        Ok(Self::from_parts(config, db, cache, storage, wechat))
     }
 
     pub fn from_parts(
         config: Config,
         db: PgPool,
         cache: Cache,
+        storage: Storage,
         wechat: Arc<dyn WechatApi>,
     ) -> AppState {
         let sessions = Sessions::new(cache.clone(), config.auth.clone());
@@ -61,6 +67,7 @@ impl AppState {
             sessions,
             lockout,
             pii,
+            storage,
             wechat,
         }))
     }

@@ -199,6 +199,15 @@ pub async fn fresh_database() -> (String, String) {
     (name, url)
 }
 
+/// A storage directory of the test's own (under the system temp dir).
+fn storage_dir(prefix: &str) -> String {
+    std::env::temp_dir()
+        .join("yaojian-test-objects")
+        .join(prefix.replace(':', "_"))
+        .display()
+        .to_string()
+}
+
 pub fn vars_for(
     database_url: &str,
     redis_url: &str,
@@ -215,10 +224,32 @@ pub fn vars_for(
         ("WECHAT_TIMEOUT_SECS", "1"),
         ("YAOJIAN_MASTER_KEY", TEST_MASTER_KEY),
         ("DATABASE_MAX_CONNECTIONS", "5"),
+        ("YAOJIAN_STORAGE_URL", &storage_dir(prefix)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
+}
+
+/// A JPEG carrying an EXIF segment with a GPS position.
+pub fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
+    let mut tiff = vec![0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00];
+    tiff.extend_from_slice(&[
+        0x01, 0x00, 0x25, 0x88, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00, 0x1A, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00,
+    ]);
+    tiff.extend_from_slice(&[
+        0x01, 0x00, 0x01, 0x00, 0x02, 0x00, 0x02, 0x00, 0x00, 0x00, b'N', 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00,
+    ]);
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend_from_slice(&tiff);
+    let mut seg = vec![0xFF, 0xE1];
+    seg.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    seg.extend_from_slice(&payload);
+    let mut out = jpeg(w, h, None);
+    out.splice(2..2, seg);
+    out
 }
 
 pub async fn spawn_app() -> TestApp {

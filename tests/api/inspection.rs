@@ -323,3 +323,134 @@ async fn province_codes_back_the_id_number_rule() {
         assert_eq!(accepted, expected, "region {code}");
     }
 }
+
+#[tokio::test]
+async fn inspection_photos_lose_their_location_and_follow_the_inspection() {
+    let app = spawn_app().await;
+    let inspector = app.login("inspector").await;
+    let original = jpeg_with_gps(3000, 2000);
+    assert!(original.windows(6).any(|w| w == b"Exif\0\0"));
+    let r = upload(&app, "/api/v1/inspection/photos", &inspector, original).await;
+    assert_eq!(r.status(), 201);
+    let photo: Value = r.json().await.unwrap();
+    let key = photo["key"].as_str().unwrap().to_owned();
+
+    let full = app
+        .get(photo["url"].as_str().unwrap(), Some(&inspector))
+        .await;
+    assert_eq!(full.headers()["content-type"], "image/jpeg");
+    let full = full.bytes().await.unwrap();
+    assert!(
+        !full.windows(4).any(|w| w == b"Exif"),
+        "EXIF (and its GPS position) is stripped"
+    );
+    let img = image::load_from_memory(&full).unwrap();
+    assert_eq!(
+        (img.width(), img.height()),
+        (2048, 1365),
+        "long side at most 2048 px"
+    );
+    let thumb = app
+        .get(photo["thumbnail_url"].as_str().unwrap(), Some(&inspector))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(image::load_from_memory(&thumb).unwrap().width(), 320);
+
+    // Another district's inspector cannot see it, before or after it is attached.
+    let hash = shared::auth::password::hash(PASSWORD).await.unwrap();
+    create_user(
+        &app,
+        "inspector-wc",
+        "inspector",
+        None,
+        Some("420106"),
+        Some(&hash),
+    )
+    .await;
+    let other = app.login("inspector-wc").await;
+    assert_eq!(
+        app.get(photo["url"].as_str().unwrap(), Some(&other))
+            .await
+            .status(),
+        404
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_A}/inspections"),
+            json!({"result": "compliant", "disposition": "none", "photo_keys": [key]}),
+            Some(&inspector),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let inspection: Value = r.json().await.unwrap();
+    assert_eq!(inspection["photos"][0]["key"], key.as_str());
+    assert_eq!(
+        app.get(photo["url"].as_str().unwrap(), Some(&other))
+            .await
+            .status(),
+        404
+    );
+    let admin = app.login("admin").await;
+    assert_eq!(
+        app.get(photo["url"].as_str().unwrap(), Some(&admin))
+            .await
+            .status(),
+        200
+    );
+    // A photo serves one inspection only.
+    let (s, b) = problem(
+        app.post(
+            &format!("/api/v1/inspection/pharmacies/{PHARMACY_B}/inspections"),
+            json!({"result": "compliant", "disposition": "none", "photo_keys": [key]}),
+            Some(&inspector),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, b["code"].as_str().unwrap()), (422, "PHOTO_INVALID"));
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inspection")
+            .fetch_one(&app.db)
+            .await
+            .unwrap(),
+        1,
+        "the refused inspection left nothing"
+    );
+
+    let (s, b) = problem(
+        upload(
+            &app,
+            "/api/v1/inspection/photos",
+            &inspector,
+            b"%PDF-1.7".to_vec(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, b["code"].as_str().unwrap()), (422, "IMAGE_INVALID"));
+    let (s, b) = problem(
+        upload(
+            &app,
+            "/api/v1/inspection/photos",
+            &inspector,
+            vec![0; 10 * 1024 * 1024 + 1],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, b["code"].as_str().unwrap()), (413, "IMAGE_TOO_LARGE"));
+    let clerk = app.login("clerk").await;
+    assert_eq!(
+        upload(
+            &app,
+            "/api/v1/inspection/photos",
+            &clerk,
+            jpeg(400, 300, None)
+        )
+        .await
+        .status(),
+        403
+    );
+}

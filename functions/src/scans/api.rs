@@ -12,9 +12,9 @@ use shared::{
 };
 
 use super::{
+    PhotoUpload,
     identity::{self, Identity, Method, Source, parse_name},
     photo,
-    upload::PhotoUpload,
 };
 use crate::Tag;
 

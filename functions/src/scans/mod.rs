@@ -6,4 +6,23 @@
 pub mod api;
 pub mod identity;
 pub mod photo;
-pub mod upload;
+
+/// A scan photo: multipart `image`, at most 4 MiB.
+pub struct ScanPhoto;
+
+#[derive(poem_openapi::Multipart)]
+#[allow(dead_code)]
+pub struct ScanPhotoForm {
+    /// JPEG or PNG of the card, at most 4 MiB.
+    image: poem_openapi::types::multipart::Upload,
+}
+
+impl shared::upload::UploadSpec for ScanPhoto {
+    const FIELD: &'static str = "image";
+    const LIMIT: usize = 4 * 1024 * 1024;
+    const TOO_LARGE_CODE: &'static str = "IMAGE_TOO_LARGE";
+    const TOO_LARGE_TITLE: &'static str = "照片超过 4 MB，请降低相机分辨率后重新拍摄";
+    type Form = ScanPhotoForm;
+}
+
+pub type PhotoUpload = shared::upload::Upload<ScanPhoto>;

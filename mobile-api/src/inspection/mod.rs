@@ -3,4 +3,6 @@
 //! records with photos.
 
 pub mod api;
+pub mod photo;
+pub mod photos;
 pub mod repo;

@@ -1,0 +1,215 @@
+//! Inspection photos: upload (checked, re-encoded without metadata, stored
+//! through object storage with a thumbnail) and serving them back to callers
+//! allowed to see the inspection.
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, OpenApi,
+    param::Path,
+    payload::{Binary, Json},
+};
+use serde_json::json;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use shared::{
+    ApiError, AppState,
+    audit::{self, Actor, Entry},
+    auth::{Inspector, InspectorOrAdmin, Role, Scope},
+    storage::StorageError,
+    upload::{Upload, UploadSpec},
+};
+
+use super::{api::PhotoRef, photo};
+use crate::Tag;
+
+pub struct PhotosApi;
+
+/// An inspection photo: multipart `image`, at most 10 MiB.
+pub struct InspectionPhoto;
+
+#[derive(poem_openapi::Multipart)]
+#[allow(dead_code)]
+pub struct InspectionPhotoForm {
+    /// JPEG or PNG, at most 10 MiB.
+    image: poem_openapi::types::multipart::Upload,
+}
+
+impl UploadSpec for InspectionPhoto {
+    const FIELD: &'static str = "image";
+    const LIMIT: usize = 10 * 1024 * 1024;
+    const TOO_LARGE_CODE: &'static str = "IMAGE_TOO_LARGE";
+    const TOO_LARGE_TITLE: &'static str = "照片超过 10 MB，请降低相机分辨率后重新拍摄";
+    type Form = InspectionPhotoForm;
+}
+
+#[derive(ApiResponse)]
+pub enum Uploaded {
+    #[oai(status = 201)]
+    Created(Json<PhotoRef>),
+}
+
+#[derive(ApiResponse)]
+pub enum Image {
+    #[oai(status = 200, content_type = "image/jpeg")]
+    Jpeg(Binary<Vec<u8>>, #[oai(header = "cache-control")] String),
+}
+
+#[derive(Debug, FromRow)]
+struct PhotoRow {
+    uploaded_by: Uuid,
+    district_code: Option<String>,
+    inspection_id: Option<Uuid>,
+    object_key: String,
+    thumbnail_key: String,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("PHOTO_NOT_FOUND", "照片不存在")
+}
+
+fn storage_error(e: StorageError) -> ApiError {
+    match e {
+        StorageError::NotFound => not_found(),
+        other => ApiError::unavailable("STORAGE_UNAVAILABLE", "文件存储暂时不可用，请稍后重试")
+            .cause(anyhow::anyhow!("{other}")),
+    }
+}
+
+/// Unattached photos are the uploader's; attached ones follow the inspection's district.
+fn visible(row: &PhotoRow, caller: &InspectorOrAdmin) -> bool {
+    if caller.role == Role::CityAdmin {
+        return true;
+    }
+    match (&row.inspection_id, caller.scope()) {
+        (None, _) => row.uploaded_by == caller.user_id,
+        (Some(_), Scope::District(d)) => row.district_code.as_deref() == Some(d.as_str()),
+        _ => false,
+    }
+}
+
+async fn serve(
+    state: &AppState,
+    auth: &InspectorOrAdmin,
+    id: Uuid,
+    thumbnail: bool,
+) -> Result<Image, ApiError> {
+    let row: PhotoRow = sqlx::query_as("SELECT uploaded_by, district_code, inspection_id, object_key, thumbnail_key FROM inspection_photo WHERE photo_id = $1")
+        .bind(id)
+        .fetch_optional(&state.db)
+        .await?
+        .filter(|r| visible(r, auth))
+        .ok_or_else(not_found)?;
+    let key = if thumbnail {
+        &row.thumbnail_key
+    } else {
+        &row.object_key
+    };
+    let bytes = state.storage.get(key).await.map_err(storage_error)?;
+    Ok(Image::Jpeg(Binary(bytes), "private, max-age=86400".into()))
+}
+
+#[OpenApi(tag = "Tag::Inspection")]
+impl PhotosApi {
+    /// Upload an inspection photo (re-encoded, location and camera data removed)
+    #[oai(
+        path = "/inspection/photos",
+        method = "post",
+        operation_id = "inspection_photo_upload"
+    )]
+    #[tracing::instrument(name = "inspection.photo_upload", skip_all)]
+    async fn upload(
+        &self,
+        state: Data<&AppState>,
+        auth: Inspector,
+        body: Upload<InspectionPhoto>,
+    ) -> Result<Uploaded, ApiError> {
+        let processed = tokio::task::spawn_blocking(move || photo::process(&body.bytes))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| {
+                let status = if e.code() == "IMAGE_TOO_LARGE" {
+                    poem::http::StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    poem::http::StatusCode::UNPROCESSABLE_ENTITY
+                };
+                ApiError::new(status, e.code(), e.message()).field("image", e.code(), e.message())
+            })?;
+        let id = Uuid::now_v7();
+        let object_key = format!("inspection/{}/{id}.jpg", chrono::Utc::now().format("%Y/%m"));
+        let thumbnail_key = format!(
+            "inspection/{}/{id}_thumb.jpg",
+            chrono::Utc::now().format("%Y/%m")
+        );
+        let bytes = processed.full.len();
+        state
+            .storage
+            .put(&object_key, processed.full)
+            .await
+            .map_err(storage_error)?;
+        state
+            .storage
+            .put(&thumbnail_key, processed.thumbnail)
+            .await
+            .map_err(storage_error)?;
+        let mut tx = state.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO inspection_photo (photo_id, uploaded_by, district_code, object_key, thumbnail_key, width, height, bytes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(auth.user_id)
+        .bind(&auth.district_code)
+        .bind(&object_key)
+        .bind(&thumbnail_key)
+        .bind(processed.width as i32)
+        .bind(processed.height as i32)
+        .bind(bytes as i32)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            Entry {
+                stream: Entry::stream_of(&auth.0),
+                actor: Actor::from(&auth.0),
+                action: "inspection.photo_upload",
+                object_type: "inspection_photo",
+                object_id: Some(id.to_string()),
+                detail: json!({ "bytes": bytes, "width": processed.width, "height": processed.height }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Uploaded::Created(Json(PhotoRef::of(id))))
+    }
+
+    /// An inspection photo (JPEG)
+    #[oai(
+        path = "/inspection/photos/:id",
+        method = "get",
+        operation_id = "inspection_photo_get"
+    )]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: InspectorOrAdmin,
+        id: Path<Uuid>,
+    ) -> Result<Image, ApiError> {
+        serve(&state, &auth, id.0, false).await
+    }
+
+    /// An inspection photo's thumbnail (JPEG, 320 px)
+    #[oai(
+        path = "/inspection/photos/:id/thumbnail",
+        method = "get",
+        operation_id = "inspection_photo_thumbnail"
+    )]
+    async fn thumbnail(
+        &self,
+        state: Data<&AppState>,
+        auth: InspectorOrAdmin,
+        id: Path<Uuid>,
+    ) -> Result<Image, ApiError> {
+        serve(&state, &auth, id.0, true).await
+    }
+}
