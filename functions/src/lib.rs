@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod drugs;
+pub mod imports;
 pub mod registrations;
 pub mod scans;
 pub mod staff;
@@ -22,6 +23,7 @@ pub type Api = (
     registrations::api::RegistrationsApi,
     admin::api::AdminApi,
     users::api::UsersApi,
+    admin::import::ImportApi,
 );
 
 pub fn api() -> Api {
@@ -33,6 +35,7 @@ pub fn api() -> Api {
         registrations::api::RegistrationsApi,
         admin::api::AdminApi,
         users::api::UsersApi,
+        admin::import::ImportApi,
     )
 }
 
@@ -51,6 +54,10 @@ pub fn groups() -> Vec<FunctionGroup> {
             "含特殊药品复方制剂销售登记与查询",
         ),
         FunctionGroup::of::<admin::api::AdminApi>("admin", "市局管理：审计日志"),
+        FunctionGroup::of::<admin::import::ImportApi>(
+            "imports",
+            "市局管理：药店和药品批量导入（xlsx、csv）",
+        ),
         FunctionGroup::of::<users::api::UsersApi>("users", "市局管理：用户、邀请码、密码重置"),
     ]
 }

@@ -103,9 +103,7 @@ impl<S: UploadSpec> ParsePayload for Upload<S> {
             if buf.len() > S::LIMIT {
                 return Err(too_large::<S>().into());
             }
-            if buf.is_empty() {
-                break;
-            }
+            // An empty file is still a file: its reader says what is wrong with it.
             return Ok(Upload {
                 bytes: buf,
                 filename,

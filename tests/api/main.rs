@@ -10,6 +10,7 @@ mod cli;
 mod drugs;
 mod errors;
 mod export;
+mod imports;
 mod inspection;
 mod ops;
 mod registrations;

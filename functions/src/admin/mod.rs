@@ -2,4 +2,5 @@
 //! users and exports arrive with issue 4.
 
 pub mod api;
+pub mod import;
 pub mod repo;

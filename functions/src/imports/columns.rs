@@ -345,9 +345,12 @@ mod tests {
 
     #[test]
     fn codes_and_text_are_cleaned() {
-        assert_eq!(clean_code(" ９１１１０ ０００ "), "911100000");
+        assert_eq!(clean_code(" ９１１１０ ０００ "), "91110000");
         assert_eq!(clean_code("=\"6901234567892\""), "6901234567892");
         assert_eq!(clean_code("'6901234567892"), "6901234567892");
-        assert_eq!(clean_text("  武汉市\n武昌区\u{3000} 中南路 1号 "), "武汉市 武昌区 中南路 1号");
+        assert_eq!(
+            clean_text("  武汉市\n武昌区\u{3000} 中南路 1号 "),
+            "武汉市 武昌区 中南路 1号"
+        );
     }
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use shared::domain::{ApprovalNumber, BarcodeError, Gtin};
 
 use super::columns::{
-    ColumnSpec, Parsed, RejectedRow, RowErrors, Schema, clean_code, clean_text,
-    duplicate_message, locate_header, required_message,
+    ColumnSpec, Parsed, RejectedRow, RowErrors, Schema, clean_code, clean_text, duplicate_message,
+    locate_header, required_message,
 };
 use super::error::ImportFileError;
 use super::sheet::Sheet;
@@ -120,7 +120,11 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
         } else {
             match Gtin::parse(&raw_barcode) {
                 Ok(gtin) => barcode = gtin.as_str().to_owned(),
-                Err(err) => e.push("barcode", "BARCODE_INVALID", barcode_message(&raw_barcode, err)),
+                Err(err) => e.push(
+                    "barcode",
+                    "BARCODE_INVALID",
+                    barcode_message(&raw_barcode, err),
+                ),
             }
         }
         if !barcode.is_empty() {
@@ -153,7 +157,13 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
         }
 
         let name = e.text("name", "药品名称", cols.get(row, "name"), NAME_MAX, true);
-        let strength = e.text("strength", "规格", cols.get(row, "strength"), STRENGTH_MAX, false);
+        let strength = e.text(
+            "strength",
+            "规格",
+            cols.get(row, "strength"),
+            STRENGTH_MAX,
+            false,
+        );
         let manufacturer = e.text(
             "manufacturer",
             "生产企业",
@@ -174,7 +184,11 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
 
         let raw_category = cols.get(row, "special_category");
         let special_category = if clean_text(raw_category).is_empty() {
-            e.push("special_category", "REQUIRED", required_message("特殊药品类别"));
+            e.push(
+                "special_category",
+                "REQUIRED",
+                required_message("特殊药品类别"),
+            );
             ""
         } else {
             parse_category(raw_category).unwrap_or_else(|| {

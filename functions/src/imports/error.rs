@@ -73,7 +73,9 @@ impl ImportFileError {
     pub fn field_errors(&self) -> Vec<FieldError> {
         let (cols, code, what) = match self {
             Self::MissingColumns(cols) => (cols, "REQUIRED", "缺少该列，请在表头补充"),
-            Self::DuplicateColumns(cols) => (cols, "DUPLICATE_COLUMN", "该列重复出现，请只保留一列"),
+            Self::DuplicateColumns(cols) => {
+                (cols, "DUPLICATE_COLUMN", "该列重复出现，请只保留一列")
+            }
             _ => return Vec::new(),
         };
         cols.iter()

@@ -69,7 +69,11 @@ pub(crate) static SCHEMA: Schema = Schema {
             aliases: &["经营状态", "营业状态"],
         },
     ],
-    required: &[&["name"], &["licence_number"], &["district_code", "district"]],
+    required: &[
+        &["name"],
+        &["licence_number"],
+        &["district_code", "district"],
+    ],
 };
 
 /// Which district a pharmacy belongs to, as the file says it; the caller
@@ -122,7 +126,11 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
         if licence_number.is_empty() {
             e.push("licence_number", "REQUIRED", required_message("许可证编号"));
         } else if licence_number.chars().count() > LICENCE_MAX {
-            e.push("licence_number", "TOO_LONG", too_long_message("许可证编号", LICENCE_MAX));
+            e.push(
+                "licence_number",
+                "TOO_LONG",
+                too_long_message("许可证编号", LICENCE_MAX),
+            );
         } else {
             licence_ok = true;
         }
@@ -152,9 +160,10 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
                             row: row.row,
                             field: "uscc".to_owned(),
                             code: "USCC_CHECKSUM".to_owned(),
-                            message: "统一社会信用代码校验位不符，可能是早期试点代码，也可能填写有误；\
+                            message:
+                                "统一社会信用代码校验位不符，可能是早期试点代码，也可能填写有误；\
                                       已导入并标记待核查，请与营业执照核对"
-                                .to_owned(),
+                                    .to_owned(),
                         });
                     }
                 }
@@ -174,7 +183,13 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
             cols.get(row, "district"),
         );
 
-        let address = e.text("address", "地址", cols.get(row, "address"), ADDRESS_MAX, false);
+        let address = e.text(
+            "address",
+            "地址",
+            cols.get(row, "address"),
+            ADDRESS_MAX,
+            false,
+        );
 
         let raw_phone = cols.get(row, "contact_phone");
         let contact_phone = if clean_text(raw_phone).is_empty() {
@@ -185,7 +200,8 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
                     "contact_phone",
                     "PHONE_INVALID",
                     "「联系电话」格式错误：请只填一个号码，手机号为1开头的11位数字，\
-                     固定电话如 027-85551234（分机可写作 027-85551234-123）",
+                     固定电话如 027-85551234（分机可写作 027-85551234-123）；\
+                     若区号开头的0被 Excel 去掉，请把该列设为“文本”格式后重新填写",
                 );
                 String::new()
             })
@@ -255,12 +271,20 @@ fn parse_district(
     }
     if !name.is_empty() {
         if name.chars().count() > DISTRICT_NAME_MAX {
-            e.push("district", "TOO_LONG", too_long_message("所属区", DISTRICT_NAME_MAX));
+            e.push(
+                "district",
+                "TOO_LONG",
+                too_long_message("所属区", DISTRICT_NAME_MAX),
+            );
             return None;
         }
         return Some(DistrictRef::Name(name));
     }
-    let field = if has_code_column { "district_code" } else { "district" };
+    let field = if has_code_column {
+        "district_code"
+    } else {
+        "district"
+    };
     e.push(
         field,
         "REQUIRED",

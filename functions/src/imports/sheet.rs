@@ -172,23 +172,19 @@ fn decode_text(bytes: &[u8]) -> Result<String, ImportFileError> {
         .ok_or(ImportFileError::Encoding)
 }
 
-/// Delimiter: comma unless the first lines hold more tabs or semicolons.
+/// Delimiter: the most frequent of comma, tab and semicolon (outside
+/// quotes) on the first line that has any of them, the header line unless a
+/// title sits above it; a tie goes to the comma, then the tab.
 fn detect_delimiter(text: &str) -> u8 {
     let mut counts = [0usize; 3];
     let mut in_quotes = false;
-    let mut lines = 0;
     for c in text.chars() {
         match c {
             '"' => in_quotes = !in_quotes,
             ',' if !in_quotes => counts[0] += 1,
             '\t' if !in_quotes => counts[1] += 1,
             ';' if !in_quotes => counts[2] += 1,
-            '\n' if !in_quotes => {
-                lines += 1;
-                if lines >= 5 {
-                    break;
-                }
-            }
+            '\n' if !in_quotes && counts.iter().any(|&n| n > 0) => break,
             _ => {}
         }
     }
@@ -200,14 +196,6 @@ fn detect_delimiter(text: &str) -> u8 {
 }
 
 fn read_csv(text: &str) -> Result<Vec<SheetRow>, ImportFileError> {
-    // Classic Mac line ends: the CSV reader counts lines by '\n' only.
-    let normalised;
-    let text = if text.contains('\r') && !text.contains('\n') {
-        normalised = text.replace('\r', "\n");
-        normalised.as_str()
-    } else {
-        text
-    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -215,21 +203,32 @@ fn read_csv(text: &str) -> Result<Vec<SheetRow>, ImportFileError> {
         .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     let mut rows = Vec::new();
-    // Line breaks inside quoted cells: Excel shows such a record as one row.
-    let mut extra_lines: u64 = 0;
+    // Row numbers: the reader's own line count is unreliable (it starts a
+    // record's position before the blank lines it skips, and miscounts CRLF),
+    // so count the line breaks before each record's first byte, less those
+    // inside quoted cells (Excel shows such a record as one row).
+    let bytes = text.as_bytes();
+    let (mut scanned, mut line_breaks, mut quoted_breaks) = (0usize, 0usize, 0usize);
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(_) => return Err(ImportFileError::Unreadable),
         }
-        let line = record.position().map_or(1, csv::Position::line);
-        let row = usize::try_from(line.saturating_sub(extra_lines))
-            .map_err(|_| ImportFileError::Unreadable)?;
-        extra_lines += record
+        let mut start = record
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .clamp(scanned, bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line_breaks += count_line_breaks(&bytes[scanned..start]);
+        scanned = start;
+        let row = 1 + line_breaks - quoted_breaks.min(line_breaks);
+        quoted_breaks += record
             .iter()
-            .map(|f| f.bytes().filter(|&b| b == b'\n').count() as u64)
-            .sum::<u64>();
+            .map(|f| count_line_breaks(f.as_bytes()))
+            .sum::<usize>();
         let cells: Vec<String> = record.iter().map(clean_cell).collect();
         if cells.iter().all(String::is_empty) {
             continue;
@@ -240,6 +239,15 @@ fn read_csv(text: &str) -> Result<Vec<SheetRow>, ImportFileError> {
         }
     }
     Ok(rows)
+}
+
+/// Line breaks as the CSV reader sees them: `\r\n`, `\n` or a lone `\r`.
+fn count_line_breaks(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
 }
 
 /// The xlsx parser is a third-party library fed untrusted bytes: a panic in
@@ -256,7 +264,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<SheetRow>, ImportFileError> {
         Err(_) if !contains(bytes, b"xl/") => return Err(ImportFileError::NotASpreadsheet),
         Err(_) => return Err(ImportFileError::Unreadable),
     };
-    let sheets = &workbook.metadata().sheets;
+    let sheets = workbook.sheets_metadata();
     let worksheets = || sheets.iter().filter(|s| s.typ == SheetType::WorkSheet);
     let Some(name) = worksheets()
         .find(|s| s.visible == SheetVisible::Visible)
@@ -267,7 +275,9 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<SheetRow>, ImportFileError> {
     };
     // Vertically merged cells (a district or category merged over the rows
     // of its group) give their value to every row they cover.
-    let merges = workbook.merge_cells_by_sheet_name(&name).unwrap_or_default();
+    let merges = workbook
+        .merge_cells_by_sheet_name(&name)
+        .unwrap_or_default();
 
     let mut cells_reader = workbook
         .worksheet_cells_reader(&name)
@@ -380,7 +390,10 @@ fn render_number(f: f64) -> String {
 /// trims whitespace, including full-width spaces and zero-width characters.
 fn clean_cell(s: &str) -> String {
     let trimmed = s.trim_matches(is_blank);
-    if trimmed.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !c.is_whitespace())
+    {
         trimmed
             .chars()
             .filter(|c| !c.is_control() || c.is_whitespace())
@@ -393,5 +406,9 @@ fn clean_cell(s: &str) -> String {
 }
 
 pub(crate) fn is_blank(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        )
 }

@@ -6,7 +6,11 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
 
 use super::*;
 
-const USCC_VECTORS: [&str; 3] = ["91110000600037341L", "91512081MA62K0260E", "11100000MB0341032Y"];
+const USCC_VECTORS: [&str; 3] = [
+    "91110000600037341L",
+    "91512081MA62K0260E",
+    "11100000MB0341032Y",
+];
 const USCC_BAD_CHECK: &str = "91110000600037341A";
 
 /// A valid GTIN-13 with the 690 prefix.
@@ -59,7 +63,13 @@ fn xlsx_of_strings(rows: &[&[&str]]) -> Vec<u8> {
 
 #[test]
 fn empty_files_are_refused() {
-    for bytes in [&b""[..], b"   \r\n\n", b",,,\n,,\n", b"\xEF\xBB\xBF", b"\xEF\xBB\xBF\r\n"] {
+    for bytes in [
+        &b""[..],
+        b"   \r\n\n",
+        b",,,\n,,\n",
+        b"\xEF\xBB\xBF",
+        b"\xEF\xBB\xBF\r\n",
+    ] {
         let err = read_sheet(bytes, Some("a.csv")).unwrap_err();
         assert_eq!(err, ImportFileError::Empty, "{bytes:?}");
         assert_eq!(err.code(), "IMPORT_FILE_EMPTY");
@@ -85,21 +95,28 @@ fn header_only_is_empty() {
 
 #[test]
 fn png_named_xlsx_is_not_a_spreadsheet() {
-    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06".to_vec();
+    let mut png =
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06".to_vec();
     png.extend_from_slice(&[0u8; 64]);
     let err = read_sheet(&png, Some("药店.xlsx")).unwrap_err();
     assert_eq!(err, ImportFileError::NotASpreadsheet);
     assert_eq!(err.code(), "IMPORT_FILE_INVALID");
     assert!(err.message().contains(".xlsx"));
     // Same bytes without a name, and other binary formats.
-    assert_eq!(read_sheet(&png, None), Err(ImportFileError::NotASpreadsheet));
+    assert_eq!(
+        read_sheet(&png, None),
+        Err(ImportFileError::NotASpreadsheet)
+    );
     for bytes in [
         &b"\xFF\xD8\xFF\xE0\x00\x10JFIF"[..],
         b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n",
         b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00", // legacy .xls
         b"PK\x05\x06\x00\x00\x00\x00",
     ] {
-        assert_eq!(read_sheet(bytes, Some("a.xls")), Err(ImportFileError::NotASpreadsheet));
+        assert_eq!(
+            read_sheet(bytes, Some("a.xls")),
+            Err(ImportFileError::NotASpreadsheet)
+        );
     }
     // An HTML table saved as ".xls" by a web system.
     let html = "<html><body><table><tr><td>药店名称</td></tr></table></body></html>";
@@ -111,7 +128,10 @@ fn png_named_xlsx_is_not_a_spreadsheet() {
 
 #[test]
 fn zip_without_workbook_and_damaged_workbook() {
-    let xlsx = xlsx_of_strings(&[&["条形码", "批准文号"], &["6901234567892", "国药准字H20044578"]]);
+    let xlsx = xlsx_of_strings(&[
+        &["条形码", "批准文号"],
+        &["6901234567892", "国药准字H20044578"],
+    ]);
     // Rename every "xl/" part: a ZIP that is not a workbook (like a .docx).
     let mut renamed = xlsx.clone();
     for i in 0..renamed.len().saturating_sub(3) {
@@ -119,10 +139,16 @@ fn zip_without_workbook_and_damaged_workbook() {
             renamed[i..i + 3].copy_from_slice(b"zz/");
         }
     }
-    assert_eq!(read_sheet(&renamed, Some("a.xlsx")), Err(ImportFileError::NotASpreadsheet));
+    assert_eq!(
+        read_sheet(&renamed, Some("a.xlsx")),
+        Err(ImportFileError::NotASpreadsheet)
+    );
     // Truncated: the central directory is gone.
     let truncated = &xlsx[..xlsx.len() / 2];
-    assert_eq!(read_sheet(truncated, Some("a.xlsx")), Err(ImportFileError::Unreadable));
+    assert_eq!(
+        read_sheet(truncated, Some("a.xlsx")),
+        Err(ImportFileError::Unreadable)
+    );
     // A corrupted byte in the middle of the compressed data.
     for i in (40..xlsx.len() - 200).step_by(97) {
         let mut damaged = xlsx.clone();
@@ -199,7 +225,10 @@ fn utf8_bom_and_utf16_are_decoded() {
     assert_eq!(sheet.headers[0], "药店名称", "BOM stripped");
     let parsed = parse_pharmacies(&sheet).unwrap();
     assert_eq!(parsed.records.len(), 1);
-    assert_eq!(parsed.records[0].1.district, DistrictRef::Code("420106".into()));
+    assert_eq!(
+        parsed.records[0].1.district,
+        DistrictRef::Code("420106".into())
+    );
 
     // Excel's "Unicode text": UTF-16LE with BOM, tab-separated.
     let tsv = text.replace(',', "\t");
@@ -215,11 +244,24 @@ fn utf8_bom_and_utf16_are_decoded() {
 #[test]
 fn other_delimiters() {
     for sep in [";", "\t"] {
-        let text = ["药店名称", "许可证编号", "区划代码\n武昌大药房", "鄂AA0270001", "420106\n"].join(sep);
+        let text = [
+            "药店名称",
+            "许可证编号",
+            "区划代码\n武昌大药房",
+            "鄂AA0270001",
+            "420106\n",
+        ]
+        .join(sep);
         let parsed = pharmacies(&text);
         assert_eq!(parsed.records.len(), 1, "{sep:?}");
         assert_eq!(parsed.records[0].1.name, "武昌大药房");
     }
+    // The header line decides: semicolons in a cell of a comma file do not count.
+    let text = "药店名称,许可证编号,区划代码,地址\n武昌大药房,鄂AA0270001,420106,武汉市;武昌区;;;;中南路\n";
+    assert_eq!(
+        pharmacies(text).records[0].1.address,
+        "武汉市;武昌区;;;;中南路"
+    );
     // A comma inside a quoted cell does not make a tab file a comma file.
     let text = "药店名称\t许可证编号\t区划代码\t地址\n武昌大药房\t鄂AA0270001\t420106\t\"中南路1号,2楼\"\n";
     assert_eq!(pharmacies(text).records[0].1.address, "中南路1号,2楼");
@@ -240,8 +282,26 @@ fn blank_rows_are_skipped_and_row_numbers_kept() {
     let rows: Vec<usize> = sheet.rows.iter().map(|r| r.row).collect();
     assert_eq!(rows, [4, 6, 8], "a quoted cell with line breaks is one row");
     let parsed = parse_pharmacies(&sheet).unwrap();
-    let got: Vec<(usize, &str)> = parsed.records.iter().map(|(r, p)| (*r, p.name.as_str())).collect();
-    assert_eq!(got, [(4, "武昌大药房"), (6, "多行 名称 药房"), (8, "江汉药房")]);
+    let got: Vec<(usize, &str)> = parsed
+        .records
+        .iter()
+        .map(|(r, p)| (*r, p.name.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(4, "武昌大药房"), (6, "多行 名称 药房"), (8, "江汉药房")]
+    );
+    // Windows line ends, also inside the quoted cell, and old Mac ones.
+    let sheet = csv(&text.replace('\n', "\r\n"));
+    assert_eq!(sheet.header_row, 2);
+    let rows: Vec<usize> = sheet.rows.iter().map(|r| r.row).collect();
+    assert_eq!(rows, [4, 6, 8]);
+    let sheet = csv(&text.replace('\n', "\r"));
+    let rows: Vec<usize> = sheet.rows.iter().map(|r| r.row).collect();
+    assert_eq!(rows, [4, 6, 8]);
+    let sheet = csv("药店名称,许可证编号,区划代码\r\n甲,L1,420106\r乙,L2,420106\n\r\n丙,L3,420106");
+    let rows: Vec<usize> = sheet.rows.iter().map(|r| r.row).collect();
+    assert_eq!(rows, [2, 3, 5], "mixed line ends");
 
     // The same table in a workbook, with empty rows and an empty first column.
     let mut wb = Workbook::new();
@@ -271,7 +331,15 @@ fn xlsx_numbers_text_dates_and_merges() {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     let headers = [
-        "条形码*", "批准文号*", "药品名称*", "规格", "特殊药品类别*", "处方药", "每次限购", "状态", "生产日期",
+        "条形码*",
+        "批准文号*",
+        "药品名称*",
+        "规格",
+        "特殊药品类别*",
+        "处方药",
+        "每次限购",
+        "状态",
+        "生产日期",
     ];
     for (c, h) in headers.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
@@ -290,22 +358,28 @@ fn xlsx_numbers_text_dates_and_merges() {
     // Row 3: a 14-digit GTIN as a number, a formula with a cached value.
     let gtin14 = "16901234567899";
     assert!(shared::domain::Gtin::parse(gtin14).is_ok());
-    ws.write_number(2, 0, gtin14.parse::<f64>().unwrap()).unwrap();
-    ws.write_string(2, 1, "国药准字h20044579").unwrap();
-    ws.write_formula(2, 2, Formula::new("=\"氨酚\"&\"麻美片\"").set_result("氨酚麻美片"))
+    ws.write_number(2, 0, gtin14.parse::<f64>().unwrap())
         .unwrap();
+    ws.write_string(2, 1, "国药准字h20044579").unwrap();
+    ws.write_formula(
+        2,
+        2,
+        Formula::new("=\"氨酚\"&\"麻美片\"").set_result("氨酚麻美片"),
+    )
+    .unwrap();
     ws.write_string(2, 3, "12片").unwrap();
     ws.write_string(2, 4, "含麻黄碱类复方制剂").unwrap();
     ws.write_number(2, 5, 0).unwrap();
     ws.write_string(2, 7, "停用").unwrap();
     // Rows 4–5: the category merged over both rows.
-    ws.write_string(3, 0, &gtin13(1)).unwrap();
+    ws.write_string(3, 0, gtin13(1)).unwrap();
     ws.write_string(3, 1, "国药准字Z11020236").unwrap();
     ws.write_string(3, 2, "可待因桔梗片").unwrap();
-    ws.write_string(4, 0, &gtin13(2)).unwrap();
+    ws.write_string(4, 0, gtin13(2)).unwrap();
     ws.write_string(4, 1, "国药准字Z11020237").unwrap();
     ws.write_string(4, 2, "复方磷酸可待因溶液").unwrap();
-    ws.merge_range(3, 4, 4, 4, "含可待因口服液体", &Format::new()).unwrap();
+    ws.merge_range(3, 4, 4, 4, "含可待因口服液体", &Format::new())
+        .unwrap();
     let bytes = wb.save_to_buffer().unwrap();
 
     let sheet = read_sheet(&bytes, Some("药品.xlsx")).unwrap();
@@ -315,7 +389,10 @@ fn xlsx_numbers_text_dates_and_merges() {
     assert_eq!(sheet.rows[0].cells[6], "3");
     assert_eq!(sheet.rows[0].cells[8], "2024-03-15");
     assert_eq!(sheet.rows[1].cells[0], gtin14);
-    assert_eq!(sheet.rows[3].cells[4], "含可待因口服液体", "merged value copied down");
+    assert_eq!(
+        sheet.rows[3].cells[4], "含可待因口服液体",
+        "merged value copied down"
+    );
 
     let parsed = parse_drugs(&sheet).unwrap();
     assert!(parsed.rejected.is_empty(), "{:?}", parsed.rejected);
@@ -370,7 +447,10 @@ fn first_visible_worksheet_is_read() {
 fn too_many_rows() {
     let mut text = String::from("条形码,批准文号,药品名称,特殊药品类别\n");
     for i in 0..=MAX_DATA_ROWS {
-        text.push_str(&format!("{},国药准字H20044578,复方甘草片,liquorice\n", gtin13(i as u64)));
+        text.push_str(&format!(
+            "{},国药准字H20044578,复方甘草片,liquorice\n",
+            gtin13(i as u64)
+        ));
     }
     let err = read_sheet(text.as_bytes(), None).unwrap_err();
     assert_eq!(err, ImportFileError::TooManyRows { max: MAX_DATA_ROWS });
@@ -378,14 +458,23 @@ fn too_many_rows() {
     assert!(err.message().contains("20000"));
     // Exactly the maximum is fine.
     let last = text.trim_end().rfind('\n').unwrap();
-    let sheet = read_sheet(text[..last].as_bytes(), None).unwrap();
+    let sheet = read_sheet(&text.as_bytes()[..last], None).unwrap();
     assert_eq!(sheet.rows.len(), MAX_DATA_ROWS);
 }
 
 #[test]
 fn ten_thousand_rows_csv_and_xlsx() {
     const N: usize = 10_000;
-    let headers = ["药品名称", "条形码", "批准文号", "规格", "生产企业", "特殊药品类别", "处方药", "每次限购"];
+    let headers = [
+        "药品名称",
+        "条形码",
+        "批准文号",
+        "规格",
+        "生产企业",
+        "特殊药品类别",
+        "处方药",
+        "每次限购",
+    ];
     let row = |i: usize| {
         [
             format!("复方甘草片{i}"),
@@ -394,7 +483,7 @@ fn ten_thousand_rows_csv_and_xlsx() {
             "100片".to_owned(),
             "某某制药有限公司".to_owned(),
             "复方甘草片".to_owned(),
-            if i % 2 == 0 { "是" } else { "否" }.to_owned(),
+            if i.is_multiple_of(2) { "是" } else { "否" }.to_owned(),
             (i % 5 + 1).to_string(),
         ]
     };
@@ -422,7 +511,8 @@ fn ten_thousand_rows_csv_and_xlsx() {
         let excel_row = i as u32 + 1;
         for (c, v) in r.iter().enumerate() {
             if c == 1 || c == 7 {
-                ws.write_number(excel_row, c as u16, v.parse::<f64>().unwrap()).unwrap();
+                ws.write_number(excel_row, c as u16, v.parse::<f64>().unwrap())
+                    .unwrap();
             } else {
                 ws.write_string(excel_row, c as u16, v).unwrap();
             }
@@ -455,7 +545,12 @@ fn missing_required_columns_refuse_the_file() {
     );
     assert_eq!(err.code(), "IMPORT_MISSING_COLUMNS");
     let msg = err.message();
-    for part in ["名称（name）", "许可证编号（licence_number）", "区划代码", "所属区"] {
+    for part in [
+        "名称（name）",
+        "许可证编号（licence_number）",
+        "区划代码",
+        "所属区",
+    ] {
         assert!(msg.contains(part), "{msg}");
     }
     let fields: Vec<String> = err.field_errors().into_iter().map(|e| e.field).collect();
@@ -574,10 +669,18 @@ fn header_documentation_lists_every_accepted_name() {
     let doc = include_str!("mod.rs");
     for schema in [&pharmacies::SCHEMA, &drugs::SCHEMA] {
         for spec in schema.columns {
-            assert!(doc.contains(&format!("| `{}`", spec.field)), "{}", spec.field);
+            assert!(
+                doc.contains(&format!("| `{}`", spec.field)),
+                "{}",
+                spec.field
+            );
             assert!(doc.contains(spec.label), "{}", spec.label);
             for alias in spec.aliases {
-                assert!(doc.contains(alias), "alias {alias} of {} not documented", spec.field);
+                assert!(
+                    doc.contains(alias),
+                    "alias {alias} of {} not documented",
+                    spec.field
+                );
             }
         }
     }
@@ -598,11 +701,18 @@ fn duplicate_keys_in_one_file() {
     let r = &parsed.rejected[0];
     assert_eq!(r.row, 4);
     assert_eq!(codes(r), [("licence_number", "DUPLICATE_IN_FILE")]);
-    assert!(r.errors[0].message.contains("第2行"), "{}", r.errors[0].message);
+    assert!(
+        r.errors[0].message.contains("第2行"),
+        "{}",
+        r.errors[0].message
+    );
     // All errors of the row, the duplicate among them.
     assert_eq!(
         codes(&parsed.rejected[1]),
-        [("licence_number", "DUPLICATE_IN_FILE"), ("district_code", "REQUIRED")]
+        [
+            ("licence_number", "DUPLICATE_IN_FILE"),
+            ("district_code", "REQUIRED")
+        ]
     );
 
     let text = format!(
@@ -614,9 +724,16 @@ fn duplicate_keys_in_one_file() {
         b = gtin13(6)
     );
     let parsed = drugs(&text);
-    assert_eq!(parsed.records.len(), 2, "one approval number may cover several barcodes");
+    assert_eq!(
+        parsed.records.len(),
+        2,
+        "one approval number may cover several barcodes"
+    );
     assert_eq!(parsed.rejected[0].row, 4);
-    assert_eq!(codes(&parsed.rejected[0]), [("barcode", "DUPLICATE_IN_FILE")]);
+    assert_eq!(
+        codes(&parsed.rejected[0]),
+        [("barcode", "DUPLICATE_IN_FILE")]
+    );
     assert!(parsed.rejected[0].errors[0].message.contains("第2行"));
 }
 
@@ -640,7 +757,10 @@ fn uscc_vectors_and_checksum_warning() {
     assert_eq!(flagged.uscc.as_deref(), Some(USCC_BAD_CHECK));
     assert_eq!(parsed.warnings.len(), 1);
     let w = &parsed.warnings[0];
-    assert_eq!((w.row, w.field.as_str(), w.code.as_str()), (5, "uscc", "USCC_CHECKSUM"));
+    assert_eq!(
+        (w.row, w.field.as_str(), w.code.as_str()),
+        (5, "uscc", "USCC_CHECKSUM")
+    );
     assert!(w.message.contains("核对"));
 }
 
@@ -651,10 +771,14 @@ fn invalid_uscc_format_rejects_the_row() {
                 药房二,鄂AA0270002,420106,91110000600037341I\n\
                 药房三,鄂AA0270003,420106,９１１１００００６０００３７３４１Ｌ\n";
     let parsed = pharmacies(text);
-    let rejected: Vec<(usize, Vec<(&str, &str)>)> = parsed.rejected.iter().map(|r| (r.row, codes(r))).collect();
+    let rejected: Vec<(usize, Vec<(&str, &str)>)> =
+        parsed.rejected.iter().map(|r| (r.row, codes(r))).collect();
     assert_eq!(
         rejected,
-        [(2, vec![("uscc", "USCC_FORMAT")]), (3, vec![("uscc", "USCC_FORMAT")])]
+        [
+            (2, vec![("uscc", "USCC_FORMAT")]),
+            (3, vec![("uscc", "USCC_FORMAT")])
+        ]
     );
     assert_eq!(parsed.records.len(), 1, "full-width digits are normalised");
     assert_eq!(parsed.records[0].1.uscc.as_deref(), Some(USCC_VECTORS[0]));
@@ -688,7 +812,11 @@ fn every_error_of_a_pharmacy_row_is_collected() {
         [("name", "REQUIRED"), ("district_code", "REQUIRED")]
     );
     for e in &parsed.rejected[0].errors {
-        assert!(!e.message.is_empty() && !e.message.is_ascii(), "Chinese message for {}", e.code);
+        assert!(
+            !e.message.is_empty() && !e.message.is_ascii(),
+            "Chinese message for {}",
+            e.code
+        );
     }
 }
 
@@ -709,7 +837,10 @@ fn district_code_or_name() {
             &DistrictRef::Code("420103".into()),
         ]
     );
-    assert_eq!(codes(&parsed.rejected[0]), [("district_code", "DISTRICT_INVALID")]);
+    assert_eq!(
+        codes(&parsed.rejected[0]),
+        [("district_code", "DISTRICT_INVALID")]
+    );
     // Only the name column: a missing name is reported on it.
     let parsed = pharmacies("药店名称,许可证编号,所属区\n甲,L1,\n");
     assert_eq!(codes(&parsed.rejected[0]), [("district", "REQUIRED")]);
@@ -746,10 +877,17 @@ fn every_error_of_a_drug_row_is_collected() {
             ("max_per_purchase", "MAX_PER_PURCHASE_INVALID"),
         ]
     );
-    assert!(sci.errors[0].message.contains("科学计数法"), "{}", sci.errors[0].message);
+    assert!(
+        sci.errors[0].message.contains("科学计数法"),
+        "{}",
+        sci.errors[0].message
+    );
     assert_eq!(
         codes(&parsed.rejected[2]),
-        [("barcode", "BARCODE_INVALID"), ("special_category", "REQUIRED")]
+        [
+            ("barcode", "BARCODE_INVALID"),
+            ("special_category", "REQUIRED")
+        ]
     );
 }
 
@@ -799,4 +937,69 @@ fn control_characters_never_reach_records() {
     ]);
     let parsed = parse_pharmacies(&read_sheet(&xlsx, None).unwrap()).unwrap();
     assert_eq!(parsed.records[0].1.name, "武昌大药房");
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::columns::clean_text;
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..1024),
+            prefix in prop::sample::select(vec![&b""[..], b"PK\x03\x04", b"\xEF\xBB\xBF", b"\xFF\xFE"]),
+            name in proptest::option::of("[a-z]{1,6}\\.(xlsx|csv|xls)"),
+        ) {
+            let mut input = prefix.to_vec();
+            input.extend(bytes);
+            if let Ok(sheet) = read_sheet(&input, name.as_deref()) {
+                let _ = parse_pharmacies(&sheet);
+                let _ = parse_drugs(&sheet);
+            }
+        }
+
+        #[test]
+        fn arbitrary_csv_text_never_panics(text in "[\\PC\t\r\n\",;]{0,400}") {
+            if let Ok(sheet) = read_sheet(text.as_bytes(), None) {
+                let mut last = sheet.header_row;
+                for row in &sheet.rows {
+                    prop_assert!(row.row > last, "row numbers increase");
+                    last = row.row;
+                }
+                let _ = parse_pharmacies(&sheet);
+            }
+        }
+
+        #[test]
+        fn free_text_round_trips_through_csv(name in "\\PC{0,120}", address in "\\PC{0,230}") {
+            let mut w = csv::Writer::from_writer(vec![]);
+            w.write_record(["药店名称", "许可证编号", "区划代码", "地址"]).unwrap();
+            w.write_record([name.as_str(), "鄂AA0270001", "420106", address.as_str()]).unwrap();
+            let bytes = w.into_inner().unwrap();
+            let parsed = parse_pharmacies(&read_sheet(&bytes, Some("a.csv")).unwrap()).unwrap();
+            let (want_name, want_address) = (clean_text(&name), clean_text(&address));
+            let mut want_errors = Vec::new();
+            if want_name.is_empty() {
+                want_errors.push(("name", "REQUIRED"));
+            } else if want_name.chars().count() > 100 {
+                want_errors.push(("name", "TOO_LONG"));
+            }
+            if want_address.chars().count() > 200 {
+                want_errors.push(("address", "TOO_LONG"));
+            }
+            if want_errors.is_empty() {
+                prop_assert_eq!(parsed.records.len(), 1);
+                let (row, p) = &parsed.records[0];
+                prop_assert_eq!(*row, 2);
+                prop_assert_eq!(&p.name, &want_name);
+                prop_assert_eq!(&p.address, &want_address);
+            } else {
+                prop_assert_eq!(codes(&parsed.rejected[0]), want_errors);
+            }
+        }
+    }
 }

@@ -78,17 +78,30 @@ pub(crate) fn parse_pharmacy_status(raw: &str) -> Option<PharmacyStatus> {
 /// Special-drug category codes, as stored in `drug.special_category`.
 pub(crate) fn parse_category(raw: &str) -> Option<&'static str> {
     let k = keyword(raw);
-    let k = k
-        .trim_end_matches(|c| matches!(c, ')' | '）'))
-        .trim_start_matches(|c| matches!(c, '(' | '（'));
+    // "（复方甘草片）": full-width brackets are half-width by now.
+    let k = k.trim_end_matches(')').trim_start_matches('(');
     Some(match k {
-        "ephedrine" | "含麻黄碱类" | "含麻黄碱类复方制剂" | "含麻黄碱复方制剂" | "含麻黄碱"
-        | "麻黄碱" | "麻黄碱类" | "麻黄碱类复方制剂" | "含麻黄碱类药品" => "ephedrine",
-        "codeine" | "含可待因口服液体" | "含可待因复方口服液体制剂" | "含可待因复方口服溶液"
-        | "含可待因口服液体制剂" | "含可待因复方口服液" | "含可待因" | "可待因" | "可待因类" => {
-            "codeine"
+        "ephedrine"
+        | "含麻黄碱类"
+        | "含麻黄碱类复方制剂"
+        | "含麻黄碱复方制剂"
+        | "含麻黄碱"
+        | "麻黄碱"
+        | "麻黄碱类"
+        | "麻黄碱类复方制剂"
+        | "含麻黄碱类药品" => "ephedrine",
+        "codeine"
+        | "含可待因口服液体"
+        | "含可待因复方口服液体制剂"
+        | "含可待因复方口服溶液"
+        | "含可待因口服液体制剂"
+        | "含可待因复方口服液"
+        | "含可待因"
+        | "可待因"
+        | "可待因类" => "codeine",
+        "diphenoxylate" | "复方地芬诺酯片" | "复方地芬诺酯" | "地芬诺酯" => {
+            "diphenoxylate"
         }
-        "diphenoxylate" | "复方地芬诺酯片" | "复方地芬诺酯" | "地芬诺酯" => "diphenoxylate",
         "liquorice" | "licorice" | "复方甘草片" | "甘草片" => "liquorice",
         _ => return None,
     })
@@ -160,7 +173,9 @@ pub(crate) fn parse_phone(raw: &str) -> Option<String> {
     }
     // Landline: [area]-local[-ext]
     let (landline, dash_ext): (String, Option<&str>) = match parts.as_slice() {
-        [all] if all.starts_with('0') && (10..=12).contains(&all.len()) => ((*all).to_owned(), None),
+        [all] if all.starts_with('0') && (10..=12).contains(&all.len()) => {
+            ((*all).to_owned(), None)
+        }
         [local] if is_local(local) => ((*local).to_owned(), None),
         [area, local] if is_area(area) && is_local(local) => (format!("{area}-{local}"), None),
         [local, e] if is_local(local) && is_digits(e, 1, 6) => ((*local).to_owned(), Some(*e)),
@@ -220,9 +235,18 @@ mod tests {
     #[test]
     fn statuses_and_categories() {
         assert_eq!(parse_pharmacy_status("正常"), Some(PharmacyStatus::Active));
-        assert_eq!(parse_pharmacy_status("ACTIVE"), Some(PharmacyStatus::Active));
-        assert_eq!(parse_pharmacy_status("停业"), Some(PharmacyStatus::Suspended));
-        assert_eq!(parse_pharmacy_status("suspended"), Some(PharmacyStatus::Suspended));
+        assert_eq!(
+            parse_pharmacy_status("ACTIVE"),
+            Some(PharmacyStatus::Active)
+        );
+        assert_eq!(
+            parse_pharmacy_status("停业"),
+            Some(PharmacyStatus::Suspended)
+        );
+        assert_eq!(
+            parse_pharmacy_status("suspended"),
+            Some(PharmacyStatus::Suspended)
+        );
         assert_eq!(parse_pharmacy_status("注销"), None);
         for (raw, code) in [
             ("ephedrine", "ephedrine"),
