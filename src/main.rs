@@ -55,6 +55,8 @@ enum Command {
     },
     /// List the function groups (what `serve --only` and deployments name).
     Groups,
+    /// Print the OpenAPI document (all groups) to stdout; needs no configuration.
+    Openapi,
     /// Development helpers.
     Dev {
         #[command(subcommand)]
@@ -231,6 +233,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Openapi => {
+            let doc = app::openapi_document(&app::all_groups());
+            println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Command::Groups => {
             for g in app::all_groups() {
