@@ -59,6 +59,8 @@ pub fn openapi_document(groups: &[FunctionGroup]) -> serde_json::Value {
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         paths.retain(|p, _| keep.contains(p.as_str()));
     }
+    // The codes clients switch on (SPEC §3), for generated clients and tests.
+    doc["x-error-codes"] = serde_json::json!(shared::error::ERROR_CODES);
     doc
 }
 
