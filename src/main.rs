@@ -48,6 +48,16 @@ enum Command {
     },
     /// Idempotent demo data: districts, pharmacies, users; prints how to log in.
     SeedDemo,
+    /// Delivery to data centres.
+    Sync {
+        #[command(subcommand)]
+        command: SyncCommand,
+    },
+    /// Scheduled jobs: sync-lag, alert-sweep, retention.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// The audit chain.
     Audit {
         #[command(subcommand)]
@@ -65,6 +75,40 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum SyncCommand {
+    /// Deliver pending records to a data centre; with --once, until none is due.
+    Run {
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        once: bool,
+    },
+    /// Queue again the records written in a time range (RFC 3339), e.g. at a data centre's request.
+    Replay {
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        from: chrono::DateTime<chrono::FixedOffset>,
+        #[arg(long)]
+        to: chrono::DateTime<chrono::FixedOffset>,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run a job (`yaojian jobs list`); with --once a single run, else every --every seconds.
+    Run {
+        name: String,
+        #[arg(long)]
+        once: bool,
+        #[arg(long, default_value_t = 60)]
+        every: u64,
+    },
+    /// The jobs there are.
+    List,
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Verify the hash chain; exits 1 naming the first broken entry.
     Verify,
@@ -76,6 +120,16 @@ enum DevCommand {
     FakeWechat {
         #[arg(long, default_value = "127.0.0.1:9780")]
         bind: String,
+    },
+    /// Run a fake data-centre receiver (demo and tests only).
+    FakeReceiver {
+        #[arg(long, default_value = "127.0.0.1:9781")]
+        bind: String,
+        #[arg(long)]
+        secret: String,
+        /// Share of batches answered 503.
+        #[arg(long, default_value_t = 0.0)]
+        fail_rate: f64,
     },
 }
 
@@ -219,6 +273,73 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 logins.clerk_invite_code
             );
         }
+        Command::Sync {
+            command: SyncCommand::Run { target, once },
+        } => {
+            let state = AppState::build(load_config()?)?;
+            let t = find_target(&state, &target)?;
+            let worker = functions::sync::worker::Worker::new(state.clone(), t)?;
+            let shutdown = shutdown_signal();
+            tokio::select! {
+                r = worker.run(once) => {
+                    let r = r?;
+                    println!("{target}: claimed {}, delivered {}, rejected {}, failed {}, dead-lettered {}", r.claimed, r.delivered, r.rejected, r.failed, r.dead);
+                }
+                _ = shutdown => println!("{target}: stopped"),
+            }
+        }
+        Command::Sync {
+            command: SyncCommand::Replay { target, from, to },
+        } => {
+            let state = AppState::build(load_config()?)?;
+            let t = find_target(&state, &target)?;
+            let n = functions::sync::worker::replay(
+                &state,
+                &t,
+                from.with_timezone(&chrono::Utc),
+                to.with_timezone(&chrono::Utc),
+            )
+            .await?;
+            println!("{target}: {n} records queued again");
+        }
+        Command::Jobs {
+            command: JobsCommand::List,
+        } => {
+            for (name, what) in functions::jobs::JOBS {
+                println!("{name:<12} {what}");
+            }
+        }
+        Command::Jobs {
+            command: JobsCommand::Run { name, once, every },
+        } => {
+            let state = AppState::build(load_config()?)?;
+            if once {
+                match functions::jobs::run_once(&state, &name).await? {
+                    functions::jobs::Outcome::Done(detail) => println!("{name}: {detail}"),
+                    functions::jobs::Outcome::Skipped => {
+                        println!("{name}: skipped, another scheduler is running it")
+                    }
+                }
+            } else {
+                tokio::select! {
+                    r = functions::jobs::run_forever(&state, &name, std::time::Duration::from_secs(every.max(1))) => r?,
+                    _ = shutdown_signal() => {}
+                }
+            }
+        }
+        Command::Dev {
+            command:
+                DevCommand::FakeReceiver {
+                    bind,
+                    secret,
+                    fail_rate,
+                },
+        } => {
+            let fake = yaojian::fake_receiver::FakeReceiver::start_on(&bind, &secret).await?;
+            fake.state.lock().unwrap().fail_rate = fail_rate;
+            println!("fake data-centre receiver on {}", fake.url());
+            shutdown_signal().await;
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -257,6 +378,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn find_target(state: &AppState, name: &str) -> anyhow::Result<shared::config::SyncTarget> {
+    state
+        .config
+        .sync_targets
+        .iter()
+        .find(|t| t.name == name)
+        .cloned()
+        .ok_or_else(|| {
+            let known: Vec<&str> = state
+                .config
+                .sync_targets
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            anyhow::anyhow!(
+                "unknown sync target `{name}` (configured: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )
+        })
 }
 
 async fn shutdown_signal() {

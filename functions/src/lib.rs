@@ -6,9 +6,11 @@ pub mod admin;
 pub mod auth;
 pub mod drugs;
 pub mod imports;
+pub mod jobs;
 pub mod registrations;
 pub mod scans;
 pub mod staff;
+pub mod sync;
 pub mod users;
 
 use shared::group::FunctionGroup;
@@ -24,6 +26,7 @@ pub type Api = (
     admin::api::AdminApi,
     users::api::UsersApi,
     admin::import::ImportApi,
+    sync::api::SyncApi,
 );
 
 pub fn api() -> Api {
@@ -36,6 +39,7 @@ pub fn api() -> Api {
         admin::api::AdminApi,
         users::api::UsersApi,
         admin::import::ImportApi,
+        sync::api::SyncApi,
     )
 }
 
@@ -58,6 +62,7 @@ pub fn groups() -> Vec<FunctionGroup> {
             "imports",
             "市局管理：药店和药品批量导入（xlsx、csv）",
         ),
+        FunctionGroup::of::<sync::api::SyncApi>("sync-admin", "市局管理：数据同步状态、批次、回流"),
         FunctionGroup::of::<users::api::UsersApi>("users", "市局管理：用户、邀请码、密码重置"),
     ]
 }

@@ -40,6 +40,10 @@ pub struct Config {
     pub master_key_is_development_default: bool,
     pub auth: AuthConfig,
     pub policy: Policy,
+    /// Data centres to deliver to (`[[sync.targets]]` of the TOML file).
+    pub sync_targets: Vec<SyncTarget>,
+    /// Registrations older than this are archived by the retention job.
+    pub retention_years: u32,
     /// Where photos and files go: a directory (default `./data/objects`) or `s3://bucket/prefix`.
     pub storage_url: String,
     /// `AWS_*` settings for an `s3://` store (endpoint, region, keys...).
@@ -79,6 +83,129 @@ impl Default for AuthConfig {
             lockout_duration: Duration::from_secs(15 * 60),
         }
     }
+}
+
+/// A data centre (SPEC §6).
+#[derive(Clone)]
+pub struct SyncTarget {
+    pub name: String,
+    pub url: String,
+    /// HMAC-SM3 key of the batch signature.
+    pub secret: SecretString,
+    pub entities: Vec<String>,
+    pub batch_size: u32,
+    /// Personal data in full (`full`) or masked (`masked`).
+    pub pii_full: bool,
+    pub max_attempts: u32,
+    pub timeout: Duration,
+    /// A `SYNC_LAG` alert is raised when the oldest pending record is older.
+    pub lag_alert: Duration,
+}
+
+impl fmt::Debug for SyncTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncTarget")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn sync_targets(file: &toml::Table) -> Result<Vec<SyncTarget>, ConfigError> {
+    let Some(sync) = file.get("sync") else {
+        return Ok(Vec::new());
+    };
+    let targets = match sync.get("targets") {
+        None => return Ok(Vec::new()),
+        Some(toml::Value::Array(a)) => a,
+        Some(_) => {
+            return Err(ConfigError(
+                "sync.targets must be an array of tables ([[sync.targets]])".into(),
+            ));
+        }
+    };
+    let mut out: Vec<SyncTarget> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let at = |key: &str| format!("sync.targets[{i}].{key}");
+        let text = |key: &str| -> Result<String, ConfigError> {
+            match t.get(key) {
+                Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+                None => Err(ConfigError(format!("{} is not set", at(key)))),
+                _ => Err(ConfigError(format!("{} is malformed", at(key)))),
+            }
+        };
+        let number = |key: &str, default: i64| -> Result<i64, ConfigError> {
+            match t.get(key) {
+                None => Ok(default),
+                Some(toml::Value::Integer(n)) if *n > 0 => Ok(*n),
+                _ => Err(ConfigError(format!(
+                    "{} must be a positive integer",
+                    at(key)
+                ))),
+            }
+        };
+        let name = text("name")?;
+        if out.iter().any(|o| o.name == name) {
+            return Err(ConfigError(format!(
+                "{} duplicates another target's name",
+                at("name")
+            )));
+        }
+        match t.get("kind").and_then(|k| k.as_str()).unwrap_or("http") {
+            "http" => {}
+            _ => {
+                return Err(ConfigError(format!(
+                    "{} is not supported (only http)",
+                    at("kind")
+                )));
+            }
+        }
+        let url = text("url")?;
+        if reqwest::Url::parse(&url).is_err() {
+            return Err(ConfigError(format!(
+                "{} is malformed (expected a URL)",
+                at("url")
+            )));
+        }
+        let entities = match t.get("entities") {
+            Some(toml::Value::Array(a)) if !a.is_empty() => a
+                .iter()
+                .map(|e| {
+                    e.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| ConfigError(format!("{} must list strings", at("entities"))))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => {
+                return Err(ConfigError(format!(
+                    "{} must list at least one entity",
+                    at("entities")
+                )));
+            }
+        };
+        let pii_full = match t.get("pii").and_then(|p| p.as_str()).unwrap_or("masked") {
+            "full" => true,
+            "masked" => false,
+            _ => {
+                return Err(ConfigError(format!(
+                    "{} is malformed (expected full or masked)",
+                    at("pii")
+                )));
+            }
+        };
+        out.push(SyncTarget {
+            name,
+            url,
+            secret: SecretString::from(text("secret")?),
+            entities,
+            batch_size: number("batch_size", 500)?.min(10_000) as u32,
+            pii_full,
+            max_attempts: number("max_attempts", 10)? as u32,
+            timeout: Duration::from_secs(number("timeout_secs", 10)? as u64),
+            lag_alert: Duration::from_secs(number("lag_alert_secs", 900)? as u64),
+        });
+    }
+    Ok(out)
 }
 
 /// The sales rules of SPEC §4.2 that a city may make stricter.
@@ -273,6 +400,8 @@ impl Config {
             )?,
         };
 
+        let sync_targets = sync_targets(&src.file)?;
+        let retention_years = positive("YAOJIAN_RETENTION_YEARS", 5)?;
         let storage_url = src
             .get("YAOJIAN_STORAGE_URL")
             .unwrap_or_else(|| "./data/objects".into());
@@ -309,6 +438,8 @@ impl Config {
             master_key_is_development_default,
             auth,
             policy,
+            sync_targets,
+            retention_years,
             storage_url,
             storage_options,
             log_format,
@@ -374,6 +505,35 @@ mod tests {
                 .to_string()
                 .contains("DATABASE_MAX_CONNECTIONS")
         );
+    }
+
+    #[test]
+    fn sync_targets_come_from_the_file() {
+        let dir = std::env::temp_dir().join(format!("yj-sync-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sync.toml");
+        std::fs::write(
+            &path,
+            "[[sync.targets]]\nname = \"wuhan-dc\"\nkind = \"http\"\nurl = \"http://127.0.0.1:9/ingest\"\nsecret = \"s\"\nentities = [\"registration\"]\nbatch_size = 100\npii = \"full\"\nmax_attempts = 3\n",
+        )
+        .unwrap();
+        let mut env = base();
+        env.insert("YAOJIAN_CONFIG".into(), path.display().to_string());
+        let cfg = Config::from_vars(env.clone()).unwrap();
+        assert_eq!(cfg.sync_targets.len(), 1);
+        let t = &cfg.sync_targets[0];
+        assert_eq!(
+            (t.name.as_str(), t.batch_size, t.pii_full, t.max_attempts),
+            ("wuhan-dc", 100, true, 3)
+        );
+
+        std::fs::write(
+            &path,
+            "[[sync.targets]]\nname = \"x\"\nurl = \"http://h/\"\nentities = [\"registration\"]\n",
+        )
+        .unwrap();
+        let err = Config::from_vars(env).unwrap_err().to_string();
+        assert!(err.contains("sync.targets[0].secret is not set"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod group;
 pub mod idempotency;
+pub mod outbox;
 pub mod paging;
 pub mod ratelimit;
 pub mod state;

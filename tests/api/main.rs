@@ -18,5 +18,6 @@ mod registrations;
 mod scans;
 mod scope;
 mod staff;
+mod sync;
 mod users;
 mod wechat;

@@ -260,11 +260,13 @@ pub async fn record(
     .execute(&mut *tx)
     .await?;
     insert_items(&mut tx, registration_id, &lines).await?;
-    sqlx::query(
-        "INSERT INTO outbox (entity, entity_key, op) VALUES ('registration', $1, 'create')",
+    shared::outbox::record(
+        &mut tx,
+        &state.config,
+        "registration",
+        &registration_id.to_string(),
+        "create",
     )
-    .bind(registration_id.to_string())
-    .execute(&mut *tx)
     .await?;
 
     // Same buyer at several pharmacies within 24 h.

@@ -1,0 +1,393 @@
+//! Delivery to a data centre (SPEC §6) against the fake receiver.
+
+use std::{process::Stdio, time::Duration};
+
+use functions::sync::worker::Worker;
+use serde_json::Value;
+use yaojian::fake_receiver::FakeReceiver;
+
+use crate::helpers::*;
+
+const SECRET: &str = "dc-shared-secret";
+
+async fn sync_app(receiver: &FakeReceiver, secret: &str, extra: &str) -> TestApp {
+    let dir = std::env::temp_dir().join("yaojian-test-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(
+        &path,
+        format!(
+            "[[sync.targets]]\nname = \"dc\"\nkind = \"http\"\nurl = \"{}\"\nsecret = \"{secret}\"\nentities = [\"registration\"]\nbatch_size = 10\npii = \"masked\"\ntimeout_secs = 2\n{extra}\n",
+            receiver.url()
+        ),
+    )
+    .unwrap();
+    spawn_app_with(|v| {
+        v.insert("YAOJIAN_CONFIG".into(), path.display().to_string());
+    })
+    .await
+}
+
+/// `n` sales to distinct adults at pharmacy A.
+async fn sales(app: &TestApp, n: u32) {
+    let clerk = app.login("clerk").await;
+    for i in 0..n {
+        let r = app
+            .post(
+                "/api/v1/registrations",
+                manual_sale("张三", &id_number("19800101", i), &[(GANCAO, 1)]),
+                Some(&clerk),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+}
+
+fn worker(app: &TestApp) -> Worker {
+    Worker::new(app.state.clone(), app.state.config.sync_targets[0].clone()).unwrap()
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn batches_are_signed_delivered_and_recorded() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 25).await;
+    let round = worker(&app).run(true).await.unwrap();
+    assert_eq!((round.claimed, round.delivered), (25, 25));
+    {
+        let s = receiver.state.lock().unwrap();
+        assert_eq!(s.records.len(), 25);
+        assert!(s.receipts.values().all(|n| *n == 1));
+        assert_eq!(s.batches.len(), 3, "batches of 10");
+        let any = s.records.values().next().unwrap();
+        assert!(
+            any["buyer_id_number"]
+                .as_str()
+                .unwrap()
+                .contains("********"),
+            "this target takes masked data: {any}"
+        );
+        assert_eq!(any["buyer_name"], "张*");
+    }
+    let admin = app.login("admin").await;
+    let status: Value = app
+        .get("/api/v1/admin/sync/status", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status[0]["pending"], 0);
+    assert_eq!(status[0]["delivered_last_hour"], 25);
+    let batches: Value = app
+        .get("/api/v1/admin/sync/batches?target=dc", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batches["total"], 3);
+    assert_eq!(batches["items"][0]["outcome"], "delivered");
+    assert!(batches["items"][0]["bytes"].as_i64().unwrap() > 0);
+
+    // A replay for a time range queues the records again; the receiver still holds each once.
+    let target = app.state.config.sync_targets[0].clone();
+    let n = functions::sync::worker::replay(
+        &app.state,
+        &target,
+        chrono::Utc::now() - chrono::Duration::hours(1),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 25);
+    worker(&app).run(true).await.unwrap();
+    let s = receiver.state.lock().unwrap();
+    assert_eq!(
+        (s.records.len(), s.receipts.values().sum::<u32>()),
+        (25, 50)
+    );
+}
+
+#[tokio::test]
+async fn rejected_records_go_to_the_return_table_with_their_reason() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 3).await;
+    let first: String = sqlx::query_scalar(
+        "SELECT registration_id::text FROM registration ORDER BY created_at LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    receiver.state.lock().unwrap().reject.insert(first.clone());
+    let round = worker(&app).run(true).await.unwrap();
+    assert_eq!((round.delivered, round.rejected), (2, 1));
+    let admin = app.login("admin").await;
+    let returns: Value = app
+        .get("/api/v1/admin/sync/returns", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(returns["total"], 1);
+    assert!(
+        returns["items"][0]["key"]
+            .as_str()
+            .unwrap()
+            .contains(&first)
+    );
+    assert!(!returns["items"][0]["reason"].as_str().unwrap().is_empty());
+    let status: Value = app
+        .get("/api/v1/admin/sync/status", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            status[0]["rejected"].as_i64(),
+            status[0]["pending"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn forged_signatures_are_refused_and_failures_back_off_then_dead_letter() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let forged = reqwest::Client::new()
+        .post(receiver.url())
+        .header(
+            "X-Yaojian-Timestamp",
+            chrono::Utc::now().timestamp().to_string(),
+        )
+        .header("X-Yaojian-Signature", "00".repeat(32))
+        .body("{\"records\":[]}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+
+    // A worker holding the wrong secret: refused, retried later, then dead-lettered.
+    let app = sync_app(&receiver, "not-the-secret", "max_attempts = 2").await;
+    sales(&app, 2).await;
+    let round = worker(&app).round().await.unwrap();
+    assert_eq!((round.failed, round.dead), (2, 0));
+    assert_eq!(scalar(&app, "SELECT count(*) FROM sync_delivery WHERE status = 'pending' AND attempts = 1 AND next_attempt_at > now()").await, 2, "backed off");
+    assert_eq!(
+        worker(&app).round().await.unwrap().claimed,
+        0,
+        "nothing is due during the backoff"
+    );
+    let batch: (Option<i32>, String) =
+        sqlx::query_as("SELECT http_status, outcome FROM sync_batch")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(batch, (Some(401), "failed".to_owned()));
+    sqlx::query("UPDATE sync_delivery SET next_attempt_at = now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let round = worker(&app).round().await.unwrap();
+    assert_eq!(round.dead, 2);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM alert WHERE kind = 'DEAD_LETTER'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(receiver.state.lock().unwrap().records.len(), 0);
+    assert!(receiver.state.lock().unwrap().unauthorized >= 3);
+}
+
+#[tokio::test]
+async fn two_workers_at_once_never_deliver_a_record_twice() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 60).await;
+    receiver.state.lock().unwrap().delay = Duration::from_millis(30);
+    let other = app.another_instance().await;
+    let a = worker(&app);
+    let b = Worker::new(
+        other.state.clone(),
+        other.state.config.sync_targets[0].clone(),
+    )
+    .unwrap();
+    let (ra, rb) = tokio::join!(a.run(true), b.run(true));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.delivered + rb.delivered, 60);
+    assert!(
+        ra.delivered > 0 && rb.delivered > 0,
+        "both worked: {ra:?} {rb:?}"
+    );
+    let s = receiver.state.lock().unwrap();
+    assert_eq!(s.records.len(), 60);
+    assert!(
+        s.receipts.values().all(|n| *n == 1),
+        "no record was delivered twice"
+    );
+}
+
+/// 20 % of batches fail and the worker is killed (SIGKILL) mid-batch, then
+/// restarted: the receiver ends holding every record exactly once.
+#[tokio::test]
+async fn failures_and_a_killed_worker_lose_nothing_and_double_nothing() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "max_attempts = 50").await;
+    sales(&app, 120).await;
+    {
+        let mut s = receiver.state.lock().unwrap();
+        s.fail_rate = 0.2;
+        s.delay = Duration::from_millis(40);
+    }
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_yaojian"))
+            .args(["sync", "run", "--target", "dc"])
+            .env_clear()
+            .envs(app.env())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn();
+    for _ in 0..200 {
+        if receiver.state.lock().unwrap().records.len() >= 30 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    first.kill().unwrap(); // SIGKILL, mid-batch most likely
+    first.wait().unwrap();
+    let held_at_kill = receiver.state.lock().unwrap().records.len();
+    assert!(held_at_kill < 120, "killed before the end");
+
+    let mut second = spawn();
+    let mut pending = i64::MAX;
+    for _ in 0..600 {
+        pending = scalar(
+            &app,
+            "SELECT count(*) FROM sync_delivery WHERE status <> 'delivered'",
+        )
+        .await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(pending, 0, "everything delivered after the restart");
+    let (held, injected) = {
+        let s = receiver.state.lock().unwrap();
+        (s.records.len(), s.failures_injected)
+    };
+    assert_eq!(held, 120, "every record held once");
+    assert!(injected > 0, "failures were injected");
+    let failed: i64 = scalar(
+        &app,
+        "SELECT count(*) FROM sync_batch WHERE outcome = 'failed'",
+    )
+    .await;
+    assert!(failed > 0);
+}
+
+#[tokio::test]
+async fn jobs_raise_sync_lag_archive_old_registrations_and_never_run_twice() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "lag_alert_secs = 60").await;
+    sales(&app, 3).await;
+    sqlx::query("UPDATE outbox SET created_at = now() - interval '2 hours'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let done = functions::jobs::run_once(&app.state, "sync-lag")
+        .await
+        .unwrap();
+    assert!(matches!(done, functions::jobs::Outcome::Done(_)));
+    functions::jobs::run_once(&app.state, "sync-lag")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM alert WHERE kind = 'SYNC_LAG' AND status = 'open'"
+        )
+        .await,
+        1,
+        "raised once"
+    );
+
+    // Another scheduler holds the lock: skipped.
+    let mut holder = sqlx::PgConnection::connect(&app.env()["DATABASE_URL"])
+        .await
+        .unwrap();
+    let key: i64 = {
+        let h = shared::crypto::sm3(b"yaojian-job:retention");
+        i64::from_be_bytes(h[..8].try_into().unwrap())
+    };
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    assert_eq!(
+        functions::jobs::run_once(&app.state, "retention")
+            .await
+            .unwrap(),
+        functions::jobs::Outcome::Skipped
+    );
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    // Retention: older than five years moves to the archive, with its items, audited.
+    sqlx::query("UPDATE registration SET created_at = now() - interval '6 years' WHERE registration_id = (SELECT registration_id FROM registration ORDER BY created_at LIMIT 1)")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let done = functions::jobs::run_once(&app.state, "retention")
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        functions::jobs::Outcome::Done(serde_json::json!({ "archived": 1 }))
+    );
+    assert_eq!(scalar(&app, "SELECT count(*) FROM registration").await, 2);
+    let items: i64 = scalar(
+        &app,
+        "SELECT jsonb_array_length(record->'items')::bigint FROM registration_archive",
+    )
+    .await;
+    assert_eq!(items, 1);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE action = 'retention.archive'"
+        )
+        .await,
+        1
+    );
+    assert!(shared::audit::verify(&app.db).await.unwrap().is_ok());
+}
+
+use sqlx::Connection;
+
+#[tokio::test]
+async fn sync_figures_are_on_metrics() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 2).await;
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(text.contains("sync_pending{target=\"dc\"} 2"), "{text}");
+    assert!(text.contains("sync_lag_seconds{target=\"dc\"}"));
+}
