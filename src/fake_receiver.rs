@@ -17,7 +17,6 @@ use poem::{
     post,
     web::{Data, Json},
 };
-use rand::Rng;
 use serde_json::{Value, json};
 
 #[derive(Debug, Default)]
@@ -30,8 +29,11 @@ pub struct ReceiverState {
     pub batches: Vec<Vec<String>>,
     pub unauthorized: u32,
     pub failures_injected: u32,
-    /// Share of batches answered 503 (0.0–1.0).
+    /// Share of batches answered 503 (0.0–1.0), spread evenly over the
+    /// batches received so that a test's injected failures are certain.
     pub fail_rate: f64,
+    /// Batches received with a valid signature.
+    pub received: u64,
     /// Answer after this long.
     pub delay: Duration,
     /// Keys containing any of these are rejected with a reason.
@@ -111,7 +113,10 @@ async fn ingest(
     }
     let (delay, fail) = {
         let mut s = state.lock().unwrap();
-        let fail = s.fail_rate > 0.0 && rand::thread_rng().gen_bool(s.fail_rate.min(1.0));
+        s.received += 1;
+        let n = s.received as f64;
+        let rate = s.fail_rate.clamp(0.0, 1.0);
+        let fail = (n * rate).floor() > ((n - 1.0) * rate).floor();
         if fail {
             s.failures_injected += 1;
         }

@@ -7,3 +7,4 @@ pub mod fake_receiver;
 pub mod fake_wechat;
 pub mod ops;
 pub mod seed;
+pub mod trigger;

@@ -63,6 +63,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Serve one batch job over HTTP for a serverless timer trigger: every
+    /// request runs it once (`sync:TARGET` or `jobs:NAME`) and answers the result.
+    ServeJob {
+        job: String,
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
     /// List the function groups (what `serve --only` and deployments name).
     Groups,
     /// Print the OpenAPI document (all groups) to stdout; needs no configuration.
@@ -301,6 +308,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             println!("{target}: {n} records queued again");
+        }
+        Command::ServeJob { job, bind } => {
+            let addr = bind_address(bind)?;
+            let state = AppState::build(load_config()?)?;
+            let runner = yaojian::trigger::JobRunner::parse(&state, &job)?;
+            tracing::info!(%addr, job = %job, "serving a job trigger");
+            Server::new(TcpListener::bind(addr))
+                .run_with_graceful_shutdown(
+                    yaojian::trigger::endpoint(runner),
+                    shutdown_signal(),
+                    Some(std::time::Duration::from_secs(30)),
+                )
+                .await?;
         }
         Command::Jobs {
             command: JobsCommand::List,

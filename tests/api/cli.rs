@@ -1,10 +1,7 @@
 //! The `yaojian` binary: configuration errors, `--only`, the serverless port
 //! variables, create-admin and seed-demo.
 
-use std::{
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::process::{Command, Stdio};
 
 use crate::helpers::*;
 
@@ -52,37 +49,6 @@ fn a_missing_or_malformed_setting_stops_start_up_naming_it() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown function group `nope`"));
-}
-
-struct Child(std::process::Child);
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_ready(client: &reqwest::Client, url: &str) {
-    for _ in 0..100 {
-        if client
-            .get(url)
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{url} did not come up");
 }
 
 #[tokio::test]

@@ -490,3 +490,37 @@ pub async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> r
         .await
         .unwrap()
 }
+
+// ---- child processes ---------------------------------------------------------
+
+/// A child process killed when dropped.
+pub struct Child(pub std::process::Child);
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub async fn wait_ready(client: &reqwest::Client, url: &str) {
+    for _ in 0..100 {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not come up");
+}

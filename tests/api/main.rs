@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod cli;
 mod codes;
+mod deploy;
 mod drugs;
 mod errors;
 mod export;

@@ -391,3 +391,165 @@ async fn sync_figures_are_on_metrics() {
     assert!(text.contains("sync_pending{target=\"dc\"} 2"), "{text}");
     assert!(text.contains("sync_lag_seconds{target=\"dc\"}"));
 }
+
+/// Two `serve` processes and two sync workers on one database and Redis
+/// behave as one: tokens, idempotency keys, rate limits and delivery.
+#[tokio::test]
+async fn two_servers_and_two_workers_behave_as_one() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    let spawn = |args: &[&str], port: Option<u16>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_yaojian"));
+        c.args(args)
+            .env_clear()
+            .envs(app.env())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(p) = port {
+            c.env("PORT", p.to_string());
+        }
+        Child(c.spawn().unwrap())
+    };
+    let (pa, pb) = (free_port(), free_port());
+    let _a = spawn(&["serve"], Some(pa));
+    let _b = spawn(&["serve"], Some(pb));
+    let (a, b) = (
+        format!("http://127.0.0.1:{pa}"),
+        format!("http://127.0.0.1:{pb}"),
+    );
+    wait_ready(&app.client, &format!("{a}/readyz")).await;
+    wait_ready(&app.client, &format!("{b}/readyz")).await;
+    let c = &app.client;
+
+    // A token from A works on B.
+    let login: Value = c
+        .post(format!("{a}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "clerk", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        c.get(format!("{b}/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // One Idempotency-Key on both: one registration.
+    let body = manual_sale("王一", &id_number("19800101", 901), &[(GANCAO, 1)]);
+    let mut ids = Vec::new();
+    for base in [&a, &b, &a, &b] {
+        let r: Value = c
+            .post(format!("{base}/api/v1/registrations"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "both-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(r["id"].as_str().unwrap().to_owned());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+
+    // The rate limit counts sign-ins made on either.
+    let mut limited = false;
+    for i in 0..40 {
+        let base = if i % 2 == 0 { &a } else { &b };
+        let r = c
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": format!("nobody{i}"), "password": "x"}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            limited = i <= 31;
+            break;
+        }
+    }
+    assert!(limited, "30 sign-ins a minute across both instances");
+
+    // Two worker processes deliver everything exactly once.
+    for i in 0..40 {
+        let r = c
+            .post(format!(
+                "{}/api/v1/registrations",
+                if i % 2 == 0 { &a } else { &b }
+            ))
+            .bearer_auth(&token)
+            .json(&manual_sale(
+                "李二",
+                &id_number("19810101", i),
+                &[(GANCAO, 1)],
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    receiver.state.lock().unwrap().delay = Duration::from_millis(20);
+    let _w1 = spawn(&["sync", "run", "--target", "dc"], None);
+    let _w2 = spawn(&["sync", "run", "--target", "dc"], None);
+    for _ in 0..300 {
+        if scalar(
+            &app,
+            "SELECT count(*) FROM sync_delivery WHERE status <> 'delivered'",
+        )
+        .await
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let s = receiver.state.lock().unwrap();
+    assert_eq!(s.records.len(), 41);
+    assert!(
+        s.receipts.values().all(|n| *n == 1),
+        "no record delivered twice"
+    );
+}
+
+/// A timer trigger's request runs the job once (`yaojian serve-job`).
+#[tokio::test]
+async fn a_timer_invocation_runs_the_sync_once() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 5).await;
+    let port = free_port();
+    let _job = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_yaojian"))
+            .args(["serve-job", "sync:dc"])
+            .env_clear()
+            .envs(app.env())
+            .env("FC_SERVER_PORT", port.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(&app.client, &format!("http://127.0.0.1:{port}/healthz")).await;
+    let r: Value = app
+        .client
+        .post(format!("http://127.0.0.1:{port}/invoke"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["delivered"], 5, "{r}");
+    assert_eq!(receiver.state.lock().unwrap().records.len(), 5);
+}
