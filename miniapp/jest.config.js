@@ -1,0 +1,9 @@
+/** jest: TypeScript through ts-jest (transpile only: `npm run typecheck` is the type gate). */
+module.exports = {
+  testEnvironment: 'jsdom', // miniprogram-simulate renders into a DOM
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // packed npm output and the miniprogram-ci install are not ours to scan
+  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/miniprogram/miniprogram_npm/', '<rootDir>/miniprogram/node_modules/'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
+}
