@@ -3,6 +3,7 @@
 //! endpoints, the demo seed and the fake WeChat used by the demo and tests.
 
 pub mod app;
+pub mod bench;
 pub mod fake_receiver;
 pub mod fake_wechat;
 pub mod ops;

@@ -128,6 +128,21 @@ enum DevCommand {
         #[arg(long, default_value = "127.0.0.1:9780")]
         bind: String,
     },
+    /// Generate data for scripts/bench: pharmacies with signed-in clerks, an
+    /// inspector, and N registrations (COPY); tokens go to files in --out.
+    BenchData {
+        #[arg(long, default_value_t = 100_000)]
+        registrations: u64,
+        #[arg(long, default_value_t = 6400)]
+        pharmacies: usize,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Print ID numbers of buyers that bench-data stored (for lookups).
+    BenchIds {
+        #[arg(long, default_value_t = 5000)]
+        count: u64,
+    },
     /// Run a fake data-centre receiver (demo and tests only).
     FakeReceiver {
         #[arg(long, default_value = "127.0.0.1:9781")]
@@ -359,6 +374,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fake.state.lock().unwrap().fail_rate = fail_rate;
             println!("fake data-centre receiver on {}", fake.url());
             shutdown_signal().await;
+        }
+        Command::Dev {
+            command:
+                DevCommand::BenchData {
+                    registrations,
+                    pharmacies,
+                    out,
+                },
+        } => {
+            let state = AppState::build(load_config()?)?;
+            let started = std::time::Instant::now();
+            let data = yaojian::bench::generate(&state, pharmacies, registrations, |n| {
+                eprintln!(
+                    "  {n} registrations written ({:.0}/s)",
+                    n as f64 / started.elapsed().as_secs_f64()
+                );
+            })
+            .await?;
+            std::fs::create_dir_all(&out)?;
+            std::fs::write(
+                out.join("clerk_tokens.txt"),
+                data.clerk_tokens.join("\n") + "\n",
+            )?;
+            std::fs::write(out.join("inspector_token.txt"), &data.inspector_token)?;
+            println!(
+                "bench data ready in {:.1}s: {pharmacies} pharmacies, {registrations} registrations, tokens in {}",
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+        }
+        Command::Dev {
+            command: DevCommand::BenchIds { count },
+        } => {
+            for k in 0..count {
+                println!("{}", yaojian::bench::synthetic_id(k * 7 + 10_000_000));
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify,

@@ -191,7 +191,7 @@ impl RegistrationsApi {
         &self,
         state: Data<&AppState>,
         auth: PharmacyStaff,
-        key: IdempotencyKey,
+        #[oai(name = "Idempotency-Key")] key: IdempotencyKey,
         body: JsonBody<NewRegistration>,
     ) -> Result<Created, ApiError> {
         let registration = record::record(&state, &auth, &key, body.0).await?;

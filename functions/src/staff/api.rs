@@ -159,7 +159,7 @@ impl StaffApi {
         &self,
         state: Data<&AppState>,
         auth: PharmacyManager,
-        key: IdempotencyKey,
+        #[oai(name = "Idempotency-Key")] key: IdempotencyKey,
         body: JsonBody<NewClerk>,
     ) -> Result<CreatedClerk, ApiError> {
         let pharmacy_id = pharmacy_of(&auth)?;

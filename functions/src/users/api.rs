@@ -280,7 +280,7 @@ impl UsersApi {
         &self,
         state: Data<&AppState>,
         auth: CityAdmin,
-        key: IdempotencyKey,
+        #[oai(name = "Idempotency-Key")] key: IdempotencyKey,
         body: JsonBody<NewUser>,
     ) -> Result<CreatedUser, ApiError> {
         check_binding(&body)?;

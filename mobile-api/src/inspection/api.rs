@@ -439,7 +439,7 @@ impl InspectionApi {
         state: Data<&AppState>,
         auth: Inspector,
         id: Path<Uuid>,
-        key: IdempotencyKey,
+        #[oai(name = "Idempotency-Key")] key: IdempotencyKey,
         body: JsonBody<NewInspection>,
     ) -> Result<CreatedInspection, ApiError> {
         validate(&body)?;
