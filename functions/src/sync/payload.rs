@@ -1,6 +1,8 @@
 //! What a data centre receives for each entity: the record as it stands,
 //! personal data in full or masked as the target is configured.
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -13,15 +15,16 @@ use shared::{
 
 use crate::registrations::record::{AAD_BUYER_ID, AAD_BUYER_NAME};
 
-pub async fn data(
+/// The data of every key of a batch, loaded in a few queries (not one per record).
+pub async fn batch(
     state: &AppState,
     conn: &mut PgConnection,
     entity: &str,
-    key: &str,
+    keys: &[String],
     pii_full: bool,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<HashMap<String, Value>> {
     match entity {
-        "registration" => registration(state, conn, key.parse()?, pii_full).await,
+        "registration" => registrations(state, conn, keys, pii_full).await,
         other => anyhow::bail!("no payload for entity {other}"),
     }
 }
@@ -41,50 +44,63 @@ struct Row {
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// barcode, approval number, quantity, batch number, traceability code
-type ItemRow = (String, String, i32, Option<String>, Option<String>);
+/// registration, barcode, approval number, quantity, batch number, traceability code
+type ItemRow = (Uuid, String, String, i32, Option<String>, Option<String>);
 
-async fn registration(
+async fn registrations(
     state: &AppState,
     conn: &mut PgConnection,
-    id: Uuid,
+    keys: &[String],
     pii_full: bool,
-) -> anyhow::Result<Value> {
-    let r: Option<Row> = sqlx::query_as(
+) -> anyhow::Result<HashMap<String, Value>> {
+    let ids: Vec<Uuid> = keys.iter().filter_map(|k| k.parse().ok()).collect();
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT r.registration_id, r.pharmacy_id, p.licence_number, p.uscc, r.district_code, r.buyer_id_enc, r.buyer_name_enc,
                 r.source, r.prescription_no, r.total_packages, r.created_at
-         FROM registration r JOIN pharmacy p ON p.pharmacy_id = r.pharmacy_id WHERE r.registration_id = $1",
+         FROM registration r JOIN pharmacy p ON p.pharmacy_id = r.pharmacy_id WHERE r.registration_id = ANY($1)",
     )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    // Archived since: the data centre already has it, or gets a tombstone.
-    let Some(r) = r else {
-        return Ok(json!({ "registration_id": id, "archived": true }));
-    };
-    let items: Vec<ItemRow> = sqlx::query_as(
-        "SELECT i.barcode, d.approval_number, i.quantity, i.batch_no, i.trace_code
-         FROM registration_item i JOIN drug d ON d.drug_id = i.drug_id WHERE i.registration_id = $1 ORDER BY i.line_no",
-    )
-    .bind(id)
+    .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
-    let id_number = state.pii.decrypt(&r.buyer_id_enc, AAD_BUYER_ID)?;
-    let name = state.pii.decrypt(&r.buyer_name_enc, AAD_BUYER_NAME)?;
-    Ok(json!({
-        "registration_id": r.registration_id,
-        "pharmacy_id": r.pharmacy_id,
-        "pharmacy_licence_number": r.licence_number,
-        "pharmacy_uscc": r.uscc,
-        "district_code": r.district_code,
-        "buyer_name": if pii_full { name } else { mask_name(&name) },
-        "buyer_id_number": if pii_full { id_number } else { mask_id_number(&id_number) },
-        "source": r.source,
-        "prescription_no": r.prescription_no,
-        "total_packages": r.total_packages,
-        "items": items.into_iter().map(|(barcode, approval_number, quantity, batch_no, trace_code)| json!({
+    let mut items: HashMap<Uuid, Vec<Value>> = HashMap::new();
+    let item_rows: Vec<ItemRow> = sqlx::query_as(
+        "SELECT i.registration_id, i.barcode, d.approval_number, i.quantity, i.batch_no, i.trace_code
+         FROM registration_item i JOIN drug d ON d.drug_id = i.drug_id WHERE i.registration_id = ANY($1) ORDER BY i.registration_id, i.line_no",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, barcode, approval_number, quantity, batch_no, trace_code) in item_rows {
+        items.entry(id).or_default().push(json!({
             "barcode": barcode, "approval_number": approval_number, "quantity": quantity, "batch_no": batch_no, "trace_code": trace_code,
-        })).collect::<Vec<_>>(),
-        "sold_at": to_china(r.created_at),
-    }))
+        }));
+    }
+    let mut out = HashMap::with_capacity(keys.len());
+    for r in rows {
+        let id_number = state.pii.decrypt(&r.buyer_id_enc, AAD_BUYER_ID)?;
+        let name = state.pii.decrypt(&r.buyer_name_enc, AAD_BUYER_NAME)?;
+        out.insert(
+            r.registration_id.to_string(),
+            json!({
+                "registration_id": r.registration_id,
+                "pharmacy_id": r.pharmacy_id,
+                "pharmacy_licence_number": r.licence_number,
+                "pharmacy_uscc": r.uscc,
+                "district_code": r.district_code,
+                "buyer_name": if pii_full { name } else { mask_name(&name) },
+                "buyer_id_number": if pii_full { id_number } else { mask_id_number(&id_number) },
+                "source": r.source,
+                "prescription_no": r.prescription_no,
+                "total_packages": r.total_packages,
+                "items": items.remove(&r.registration_id).unwrap_or_default(),
+                "sold_at": to_china(r.created_at),
+            }),
+        );
+    }
+    // Archived since it was queued: the data centre gets a tombstone.
+    for k in keys {
+        out.entry(k.clone())
+            .or_insert_with(|| json!({ "registration_id": k, "archived": true }));
+    }
+    Ok(out)
 }

@@ -137,12 +137,13 @@ impl Worker {
         }
         let batch_id = Uuid::now_v7();
         let entity = claimed[0].entity.clone();
-        let mut records = Vec::with_capacity(claimed.len());
-        for c in &claimed {
-            let data =
-                payload::data(&self.state, &mut tx, &c.entity, &c.entity_key, t.pii_full).await?;
-            records.push(json!({ "key": record_key(&c.entity, &c.entity_key, c.outbox_id), "op": c.op, "data": data }));
-        }
+        let entity_keys: Vec<String> = claimed.iter().map(|c| c.entity_key.clone()).collect();
+        let mut data =
+            payload::batch(&self.state, &mut tx, &entity, &entity_keys, t.pii_full).await?;
+        let records: Vec<Value> = claimed
+            .iter()
+            .map(|c| json!({ "key": record_key(&c.entity, &c.entity_key, c.outbox_id), "op": c.op, "data": data.remove(&c.entity_key).unwrap_or(Value::Null) }))
+            .collect();
         let body = serde_json::to_vec(
             &json!({ "batch_id": batch_id, "entity": entity, "records": records }),
         )?;
