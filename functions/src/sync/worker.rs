@@ -120,6 +120,10 @@ impl Worker {
             "SELECT d.outbox_id, o.entity, o.entity_key, o.op, d.attempts
              FROM sync_delivery d JOIN outbox o ON o.outbox_id = d.outbox_id
              WHERE d.target = $1 AND d.status = 'pending' AND d.next_attempt_at <= now()
+               -- one entity per batch: that of the oldest due record
+               AND o.entity = (SELECT o2.entity FROM sync_delivery d2 JOIN outbox o2 ON o2.outbox_id = d2.outbox_id
+                               WHERE d2.target = $1 AND d2.status = 'pending' AND d2.next_attempt_at <= now()
+                               ORDER BY d2.outbox_id LIMIT 1)
              ORDER BY d.outbox_id LIMIT $2
              FOR UPDATE OF d SKIP LOCKED",
         )
