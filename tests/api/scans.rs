@@ -241,3 +241,48 @@ async fn a_scan_token_serves_only_the_clerk_who_scanned() {
     assert!(ttl > 590 && ttl <= 600);
     assert!(scan["scan_token"].is_string());
 }
+
+/// A scan tells the clerk what the buyer may still buy; /policy states the rules.
+#[tokio::test]
+async fn scans_state_the_remaining_allowance_and_the_policy_is_published() {
+    let app = spawn_app().await;
+    let clerk = app.login("clerk").await;
+    let id = id_number("19770707", 77);
+    assert_eq!(
+        app.post(
+            "/api/v1/registrations",
+            manual_sale("赵七", &id, &[(GANCAO, 2)]),
+            Some(&clerk)
+        )
+        .await
+        .status(),
+        201
+    );
+    let scan: Value = app
+        .post(
+            "/api/v1/scan/id-card",
+            json!({"card_reader": {"name": "赵七", "id_number": id}}),
+            Some(&clerk),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            scan["window_remaining"].as_u64(),
+            scan["window_days"].as_u64()
+        ),
+        (Some(3), Some(7))
+    );
+    let policy: Value = app
+        .get("/api/v1/policy", Some(&clerk))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        policy,
+        json!({"per_sale_limit": 2, "window_limit": 5, "window_days": 7, "window_action": "block", "refuse_minors": true})
+    );
+}

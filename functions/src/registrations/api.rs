@@ -171,6 +171,20 @@ pub fn view(
     })
 }
 
+/// The sales rules in force (SPEC §4.2; a city may be stricter than the defaults).
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct SalesPolicy {
+    /// Packages one registration may hold without a prescription.
+    pub per_sale_limit: u32,
+    /// Packages one buyer may buy across all pharmacies in `window_days`.
+    pub window_limit: u32,
+    pub window_days: u32,
+    /// `block` (refused) or `alert` (registered and reported).
+    pub window_action: String,
+    /// Sales to buyers under 18 are refused.
+    pub refuse_minors: bool,
+}
+
 pub fn not_found() -> ApiError {
     ApiError::not_found("REGISTRATION_NOT_FOUND", "登记记录不存在")
 }
@@ -270,6 +284,28 @@ impl RegistrationsApi {
         let (rows, total) = repo::list(&state.db, &scope, &filter, page).await?;
         let items = record::load_views(&state, rows).await?;
         Ok(Json(Page::new(items, total, page)))
+    }
+
+    /// The sales rules in force, for clients to explain them before submitting
+    #[oai(path = "/policy", method = "get", operation_id = "sales_policy")]
+    async fn policy(
+        &self,
+        state: Data<&AppState>,
+        _auth: shared::auth::AnyUser,
+    ) -> Json<SalesPolicy> {
+        let p = &state.config.policy;
+        Json(SalesPolicy {
+            per_sale_limit: p.per_sale_limit,
+            window_limit: p.window_limit,
+            window_days: p.window_days,
+            window_action: if p.window_action == shared::config::WindowAction::Block {
+                "block"
+            } else {
+                "alert"
+            }
+            .to_owned(),
+            refuse_minors: p.refuse_minors,
+        })
     }
 
     /// One registration (404 when it is not visible to the caller)

@@ -95,6 +95,10 @@ pub struct ScanResult {
     /// Age today.
     pub age: u32,
     pub card_expired: bool,
+    /// Packages this buyer may still buy across all pharmacies in the rolling
+    /// window (`window_days`), so the clerk knows before submitting.
+    pub window_remaining: u32,
+    pub window_days: u32,
 }
 
 fn parse_id(raw: &str, field: &str) -> Result<ResidentIdNumber, ApiError> {
@@ -132,6 +136,14 @@ async fn answer(
 ) -> Result<Json<ScanResult>, ApiError> {
     let token = identity::store(state, auth.user_id, &identity).await?;
     let id = &identity.id_number;
+    let policy = &state.config.policy;
+    let mut conn = state.db.acquire().await?;
+    let index = crate::registrations::record::buyer_index(state, id);
+    let already =
+        crate::registrations::repo::packages_in_window(&mut conn, &index, policy.window_days)
+            .await?;
+    drop(conn);
+    let window_remaining = (i64::from(policy.window_limit) - already).max(0) as u32;
     tracing::info!(
         source = identity.source.as_str(),
         method = identity.method.as_str(),
@@ -145,6 +157,8 @@ async fn answer(
         gender: id.gender().into(),
         age: id.age_on(today_in_china()),
         card_expired: identity.card_expired,
+        window_remaining,
+        window_days: policy.window_days,
     }))
 }
 
