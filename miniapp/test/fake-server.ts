@@ -3,7 +3,7 @@
  * enough of auth, drugs, scans and registrations (with Idempotency-Key replay
  * like the real one) to test behaviour end to end through `wx.request`.
  */
-import type { Drug, Registration } from '../miniprogram/api/contract'
+import type { Alert, Drug, Inspection, PharmacySummary, PhotoRef, Registration } from '../miniprogram/api/contract'
 
 export interface FakeRequest {
   method: string
@@ -40,6 +40,12 @@ function problem(status: number, code: string, title = code): FakeResponse {
     headers: { 'Content-Type': 'application/problem+json' },
     body: { type: 'about:blank', title, status, code, errors: [] },
   }
+}
+
+function fieldProblem(status: number, code: string, field: string, fieldCode: string, message: string): FakeResponse {
+  const r = problem(status, code)
+  ;(r.body as any).errors = [{ field, code: fieldCode, message }]
+  return r
 }
 
 export class FakeServer {
@@ -87,6 +93,8 @@ export class FakeServer {
       return { status: 200, body: { items: items.slice((page - 1) * size, page * size), total: items.length, page, page_size: size } }
     }
     if (path.startsWith('/pharmacy/staff')) return this.staffRoute(method, path, req.body)
+    if (path.startsWith('/inspection/')) return this.inspectionRoute(req)
+    if (path.startsWith('/alerts')) return this.alertRoute(req)
     m = /^\/registrations\/([\w-]+)$/.exec(path)
     if (method === 'GET' && m) {
       const r = this.registrations.find((x) => x.id === m![1])
@@ -157,15 +165,134 @@ export class FakeServer {
   }
 
   private register(req: FakeRequest): FakeResponse {
-    const key = req.headers['Idempotency-Key']
+    return this.idempotent(req, () => this.decide(req.body))
+  }
+
+  /** Creating POSTs: the same key and body replay the first answer; another body → 422. */
+  private idempotent(req: FakeRequest, create: () => FakeResponse): FakeResponse {
+    const key = req.headers['Idempotency-Key'] ? `${req.path} ${req.headers['Idempotency-Key']}` : ''
     const hash = JSON.stringify(req.body)
     if (key) {
       const seen = this.idem.get(key)
       if (seen) return seen.hash === hash ? seen.res : problem(422, 'IDEMPOTENCY_KEY_REUSED')
     }
-    const res = this.decide(req.body)
+    const res = create()
     if (key) this.idem.set(key, { hash, res })
     return res
+  }
+
+  // ---- district side -------------------------------------------------------
+
+  pharmacies: PharmacySummary[] = [
+    {
+      id: 'p1', name: '仁和大药房', licence_number: '鄂CA0270001', address: '武汉市江岸区解放大道 1 号',
+      contact_phone: '027-80000001', district_code: '420102', district_name: '江岸区', status: 'active',
+      registrations_30d: 12, refused_30d: 2, open_alerts: 1,
+    },
+    {
+      id: 'p2', name: '同济堂药店', licence_number: '鄂CA0270002', address: '武汉市江岸区中山大道 88 号',
+      contact_phone: '', district_code: '420102', district_name: '江岸区', status: 'suspended',
+      registrations_30d: 0, refused_30d: 0, open_alerts: 0, last_inspected_at: '2026-01-02T10:00:00+08:00',
+    },
+  ]
+  photos = new Map<string, PhotoRef & { file: string }>()
+  inspections: Inspection[] = []
+  alerts: Alert[] = [
+    {
+      id: 'a1', kind: 'WINDOW_LIMIT', status: 'open', pharmacy_id: 'p1', pharmacy_name: '仁和大药房', district_code: '420102',
+      detail: { already: 4, requested: 2, limit: 5, days: 7 }, created_at: '2026-01-05T10:00:00+08:00',
+    },
+    {
+      id: 'a2', kind: 'MINOR_ATTEMPT', status: 'open', pharmacy_id: 'p2', pharmacy_name: '同济堂药店', district_code: '420102',
+      detail: { age: 16 }, created_at: '2026-01-05T11:00:00+08:00',
+    },
+  ]
+
+  private inspectionRoute(req: FakeRequest): FakeResponse {
+    const { method, path } = req
+    if (method === 'GET' && path === '/inspection/pharmacies') {
+      const q = (req.query.q || '').trim()
+      const hits = this.pharmacies.filter((p) => !q || [p.name, p.licence_number, p.address].some((v) => v.includes(q)))
+      return this.page(hits, req)
+    }
+    if (method === 'POST' && path === '/inspection/photos') {
+      const key = `00000000-0000-4000-9000-${String(++this.n).padStart(12, '0')}`
+      const ref = { key, url: `/api/v1/inspection/photos/${key}`, thumbnail_url: `/api/v1/inspection/photos/${key}/thumbnail` }
+      this.photos.set(key, { ...ref, file: req.body.image })
+      return { status: 201, body: ref }
+    }
+    let m = /^\/inspection\/photos\/([\w-]+)(\/thumbnail)?$/.exec(path)
+    if (method === 'GET' && m) return this.photos.has(m[1]) ? { status: 200, body: 'JPEG' } : problem(404, 'PHOTO_NOT_FOUND')
+    m = /^\/inspection\/pharmacies\/(\w+)(\/registrations|\/inspections)?$/.exec(path)
+    const p = m && this.pharmacies.find((x) => x.id === m![1])
+    if (!p) return problem(404, 'PHARMACY_NOT_FOUND')
+    if (method === 'GET' && !m![2]) {
+      return {
+        status: 200,
+        body: {
+          pharmacy: p,
+          recent_registrations: this.registrations.filter((r) => r.pharmacy_id === p.id).reverse().slice(0, 50),
+          refused_attempts: p.id === 'p1'
+            ? [{ id: 'r1', clerk_id: 'u1', code: 'MINOR_NOT_ALLOWED', detail: { age: 16 }, created_at: '2026-01-04T09:00:00+08:00' }]
+            : [],
+          open_alerts: this.alerts.filter((a) => a.pharmacy_id === p.id && a.status === 'open'),
+          inspections: this.inspections.filter((i) => i.pharmacy_id === p.id).reverse().slice(0, 5),
+        },
+      }
+    }
+    if (method === 'GET' && m![2] === '/registrations') {
+      return this.page(this.registrations.filter((r) => r.pharmacy_id === p.id).reverse(), req)
+    }
+    if (method === 'POST' && m![2] === '/inspections') return this.idempotent(req, () => this.inspect(p, req.body))
+    return problem(404, 'NOT_FOUND')
+  }
+
+  private inspect(p: PharmacySummary, b: any): FakeResponse {
+    if (b.result === 'issues_found' && !String(b.findings || '').trim()) {
+      return fieldProblem(422, 'FINDINGS_REQUIRED', 'findings', 'REQUIRED', '请填写检查发现')
+    }
+    if (b.result === 'compliant' && b.disposition !== 'none') {
+      return fieldProblem(422, 'DISPOSITION_INCONSISTENT', 'disposition', 'DISPOSITION_INCONSISTENT', '合格时处置应为 none')
+    }
+    const keys: string[] = b.photo_keys || []
+    if (keys.some((k) => !this.photos.has(k))) return fieldProblem(422, 'PHOTO_INVALID', 'photo_keys', 'PHOTO_INVALID', '照片无效')
+    const i: Inspection = {
+      id: `00000000-0000-4000-a000-${String(++this.n).padStart(12, '0')}`,
+      pharmacy_id: p.id, pharmacy_name: p.name, district_code: p.district_code, inspector_id: 'u9', inspector_name: '周检查',
+      result: b.result, findings: b.findings, disposition: b.disposition,
+      photos: keys.map((k) => { const { file: _f, ...ref } = this.photos.get(k)!; return ref }),
+      inspected_at: b.inspected_at || '2026-01-05T15:00:00+08:00', created_at: '2026-01-05T15:00:00+08:00',
+    }
+    this.inspections.push(i)
+    p.last_inspected_at = i.inspected_at
+    return { status: 201, body: i }
+  }
+
+  private alertRoute(req: FakeRequest): FakeResponse {
+    const { method, path, query } = req
+    if (method === 'GET' && path === '/alerts') {
+      const hits = this.alerts.filter(
+        (a) => (!query.status || a.status === query.status) && (!query.kind || a.kind === query.kind) &&
+          (!query.pharmacy_id || a.pharmacy_id === query.pharmacy_id),
+      )
+      return this.page(hits, req)
+    }
+    const m = /^\/alerts\/(\w+)\/resolve$/.exec(path)
+    const a = m && this.alerts.find((x) => x.id === m[1])
+    if (method !== 'POST' || !a) return problem(404, 'ALERT_NOT_FOUND')
+    const note = String(req.body?.note || '').trim()
+    if (!note) return fieldProblem(400, 'VALIDATION_FAILED', 'note', 'REQUIRED', '处理说明必填，最多 1000 字')
+    if (a.status === 'resolved') return problem(409, 'ALERT_ALREADY_RESOLVED')
+    Object.assign(a, { status: 'resolved', resolution_note: note, resolved_at: '2026-01-05T16:00:00+08:00', resolved_by: 'u9' })
+    const p = this.pharmacies.find((x) => x.id === a.pharmacy_id)
+    if (p) p.open_alerts -= 1
+    return { status: 200, body: a }
+  }
+
+  private page<T>(all: T[], req: FakeRequest): FakeResponse {
+    const page = Number(req.query.page || 1)
+    const size = Number(req.query.page_size || 20)
+    return { status: 200, body: { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size } }
   }
 
   private decide(b: any): FakeResponse {

@@ -23,14 +23,21 @@ describe('home page', () => {
     expect(m.navigations).toEqual([{ api: 'reLaunch', url: '/pages/login/index' }])
   })
 
-  it('shows the staff button to managers only, and district users the coming features', () => {
+  it('shows the staff button to managers only, and inspectors the district entries', () => {
     signedIn('pharmacy_manager')
     const home = renderPage('home')
     home.instance.onShow()
-    expect(home.data).toMatchObject({ isPharmacy: true, isManager: true, roleLabel: '店长' })
+    expect(home.data).toMatchObject({ isPharmacy: true, isManager: true, isInspector: false, roleLabel: '店长' })
+    expect(home.querySelector('#pharmacies')).toBeFalsy()
     signedIn('inspector')
     home.instance.onShow()
-    expect(home.data).toMatchObject({ isPharmacy: false, isManager: false })
+    expect(home.data).toMatchObject({ isPharmacy: false, isManager: false, isInspector: true })
+    expect(home.querySelector('#register')).toBeFalsy()
+    expect(home.querySelector('#pharmacies')).toBeTruthy()
+    expect(home.querySelector('#alerts')).toBeTruthy()
+    home.instance.goPharmacies()
+    home.instance.goAlerts()
+    expect(m.navigations.map((n) => n.url)).toEqual(['/pages/pharmacies/index', '/pages/alerts/index'])
   })
 
   it('logout asks first when sales are still pending, then clears the session', async () => {

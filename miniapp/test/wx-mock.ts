@@ -18,6 +18,7 @@ export interface WxMock {
   scanResults: string[]
   photo: { path: string; size: number } | null
   navigations: { api: string; url: string }[]
+  downloads: { url: string; header: Record<string, string> }[]
   modals: string[]
   toasts: string[]
   modalConfirm: boolean
@@ -39,6 +40,7 @@ export function installWx(server = new FakeServer(), storage = new Map<string, s
     scanResults: [],
     photo: { path: 'wxfile://card.jpg', size: 300000 },
     navigations: [],
+    downloads: [],
     modals: [],
     toasts: [],
     modalConfirm: true,
@@ -109,11 +111,24 @@ export function installWx(server = new FakeServer(), storage = new Map<string, s
     showToast: (o: any) => void m.toasts.push(o.title),
     setClipboardData: (o: any) => cb(o, 'success', {}),
     stopPullDownRefresh: () => undefined,
+    setNavigationBarTitle: () => undefined,
+    previewImage: () => undefined,
+    makePhoneCall: () => undefined,
+    /** Routed to the server like a GET: the photo URLs need the bearer token. */
+    downloadFile: (o: any) => {
+      m.downloads.push({ url: o.url, header: { ...(o.header || {}) } })
+      exchange(
+        parse(o.url, 'GET', o.header || {}, undefined),
+        (statusCode) => cb(o, 'success', { statusCode, tempFilePath: `wxfile://tmp/${o.url.split('/').slice(-2).join('-')}` }),
+        (errMsg) => cb(o, 'fail', { errMsg: errMsg.replace('request', 'downloadFile') }),
+      )
+    },
     onNetworkStatusChange: (fn: any) => void m.networkHandlers.push(fn),
   }
   for (const api of ['navigateTo', 'redirectTo', 'reLaunch']) {
     m.wx[api] = (o: any) => void m.navigations.push({ api, url: o.url })
   }
+  m.wx.navigateBack = () => void m.navigations.push({ api: 'navigateBack', url: '' })
   ;(globalThis as any).wx = m.wx
   return m
 }

@@ -69,6 +69,42 @@ export async function upload<P extends Path>(path: P, filePath: string, name = '
   }
 }
 
+/**
+ * A file the server serves only to signed-in callers (inspection photos: an
+ * `<image src>` cannot send the bearer token), downloaded with it → a temp
+ * file path to show. `serverUrl` is as the server gives it (`/api/v1/...`).
+ */
+export async function download(serverUrl: string): Promise<string> {
+  try {
+    return await fetchFile(serverUrl)
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401 && (await signInAgain())) return fetchFile(serverUrl)
+    throw err
+  }
+}
+
+/** A server-relative URL (`/api/v1/inspection/photos/…`) made absolute against API_BASE's origin. */
+export function absoluteUrl(serverUrl: string): string {
+  if (/^https?:\/\//.test(serverUrl)) return serverUrl
+  const origin = /^https?:\/\/[^/]+/.exec(API_BASE)![0]
+  return serverUrl.startsWith('/') ? `${origin}${serverUrl}` : `${API_BASE}/${serverUrl}`
+}
+
+function fetchFile(serverUrl: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    wx.downloadFile({
+      url: absoluteUrl(serverUrl),
+      header: authHeader(true),
+      timeout: REQUEST_TIMEOUT_MS,
+      success: (res) => {
+        if (res.statusCode >= 200 && res.statusCode < 300) resolve(res.tempFilePath)
+        else reject(ApiError.fromResponse(res.statusCode, undefined))
+      },
+      fail: (e) => reject(new NetworkError(e.errMsg)),
+    })
+  })
+}
+
 function authHeader(auth: boolean): Record<string, string> {
   const token = auth ? getToken() : ''
   return token ? { Authorization: `Bearer ${token}` } : {}

@@ -595,6 +595,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sales rules in force, for clients to explain them before submitting */
+        get: operations["sales_policy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/registrations": {
         parameters: {
             query?: never;
@@ -1214,6 +1231,28 @@ export interface components {
             row: number;
         };
         /**
+         * SalesPolicy
+         * @description The sales rules in force (SPEC §4.2; a city may be stricter than the defaults).
+         */
+        SalesPolicy: {
+            /**
+             * Format: uint32
+             * @description Packages one registration may hold without a prescription.
+             */
+            per_sale_limit: number;
+            /** @description Sales to buyers under 18 are refused. */
+            refuse_minors: boolean;
+            /** @description `block` (refused) or `alert` (registered and reported). */
+            window_action: string;
+            /** Format: uint32 */
+            window_days: number;
+            /**
+             * Format: uint32
+             * @description Packages one buyer may buy across all pharmacies in `window_days`.
+             */
+            window_limit: number;
+        };
+        /**
          * ScanResult
          * @description The scanned identity, masked, and the token to register the sale with.
          */
@@ -1230,6 +1269,14 @@ export interface components {
             /** @description Valid 10 minutes, for the scanning clerk only. */
             scan_token: string;
             source: components["schemas"]["Source"];
+            /** Format: uint32 */
+            window_days: number;
+            /**
+             * Format: uint32
+             * @description Packages this buyer may still buy across all pharmacies in the rolling
+             *     window (`window_days`), so the clerk knows before submitting.
+             */
+            window_remaining: number;
         };
         /** @enum {string} */
         Source: "id_card" | "ss_card" | "manual";
@@ -4774,6 +4821,25 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sales_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SalesPolicy"];
                 };
             };
         };

@@ -28,7 +28,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   TOO_MANY: '条目过多，请分开登记',
   NOT_ALLOWED: '不允许此操作',
   // Idempotency and conflicts.
-  IDEMPOTENCY_KEY_REUSED: '此次登记内容已变更，请重新提交一次（不会重复登记）',
+  IDEMPOTENCY_KEY_REUSED: '此次提交的内容已变更，请重新提交一次（不会重复记录）',
   IDEMPOTENCY_IN_PROGRESS: '上一次提交仍在处理中，请稍候，系统会自动重试',
   CONFLICT: '数据已被他人修改，请刷新后重试',
   REFERENCE_INVALID: '引用的数据不存在，请刷新后重试',
@@ -86,7 +86,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   SCAN_TOKEN_INVALID: '证件扫描已过期（10 分钟有效），请重新扫描证件',
   OCR_UNREADABLE: '照片看不清证件，请放平证件、避免反光后重拍',
   IMAGE_INVALID: '照片格式不支持，请重新拍照（JPG 或 PNG）',
-  IMAGE_TOO_LARGE: '照片太大（最大 4 MB），请重新拍照',
+  IMAGE_TOO_LARGE: '照片太大（证件照最大 4 MB，检查照片最大 10 MB），请重新拍照',
   // Records and staff.
   REGISTRATION_NOT_FOUND: '登记记录不存在或无权查看，请返回刷新',
   STAFF_NOT_FOUND: '店员不存在，请刷新列表',

@@ -25,3 +25,8 @@ export function clearSession(): void {
 export function isPharmacyStaff(user: User | null): boolean {
   return !!user && (user.role === 'clerk' || user.role === 'pharmacy_manager')
 }
+
+/** District inspectors (and city admins, who see every district) use the district side. */
+export function isInspector(user: User | null): boolean {
+  return !!user && (user.role === 'inspector' || user.role === 'city_admin')
+}

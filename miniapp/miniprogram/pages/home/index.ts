@@ -1,8 +1,8 @@
-/** Home: the big buttons, the pending-queue count and what needs the clerk's attention. */
+/** Home: the big buttons for the user's role, the pending-queue count and what needs the clerk's attention. */
 import { logout } from '../../api/auth'
 import type { User } from '../../api/contract'
 import { attention, flushQueue, onQueueChange, pendingCount, removeQueued, type QueuedSale } from '../../utils/queue'
-import { getUser, isPharmacyStaff } from '../../utils/session'
+import { getUser, isInspector, isPharmacyStaff } from '../../utils/session'
 import { confirmBox, toast } from '../../utils/ui'
 
 const ROLE_LABELS: Record<string, string> = {
@@ -20,6 +20,7 @@ Component({
     roleLabel: '',
     isPharmacy: false,
     isManager: false,
+    isInspector: false,
     pending: 0,
     attention: [] as QueuedSale[],
     flushing: false,
@@ -45,6 +46,7 @@ Component({
         roleLabel: ROLE_LABELS[user.role] || user.role,
         isPharmacy: isPharmacyStaff(user),
         isManager: user.role === 'pharmacy_manager',
+        isInspector: isInspector(user),
       })
       this.showQueue()
     },
@@ -73,6 +75,12 @@ Component({
     },
     goRecords() {
       wx.navigateTo({ url: '/pages/records/index' })
+    },
+    goPharmacies() {
+      wx.navigateTo({ url: '/pages/pharmacies/index' })
+    },
+    goAlerts() {
+      wx.navigateTo({ url: '/pages/alerts/index' })
     },
     goStaff() {
       wx.navigateTo({ url: '/pages/staff/index' })

@@ -1,6 +1,10 @@
-/** The pharmacy's registrations by date range (default today), newest first. */
-import { listRegistrations } from '../../api/registrations'
-import type { Registration } from '../../api/contract'
+/**
+ * Registrations by date range (default today), newest first: the clerk's own
+ * pharmacy, or — opened with `?pharmacy=ID` by an inspector — that pharmacy's.
+ */
+import { listRegistrations, type ListFilter } from '../../api/registrations'
+import { pharmacyRegistrations } from '../../api/inspection'
+import type { Registration, RegistrationPage } from '../../api/contract'
 import { daysAgo, isoDate, shortTime } from '../../utils/dates'
 import { messageFor } from '../../utils/errors'
 
@@ -30,11 +34,18 @@ Component({
     page: 1,
     loading: false,
     error: '',
+    /** Set when an inspector looks at one pharmacy. */
+    pharmacyId: '',
+    pharmacyName: '',
   },
   methods: {
-    onLoad() {
+    onLoad(query: Record<string, string | undefined> = {}) {
       const today = isoDate()
-      this.setData({ from: today, to: today })
+      const pharmacyName = query.name ? decodeURIComponent(query.name) : ''
+      const pharmacyId = query.pharmacy || ''
+      // An inspector reviews a month at once; a clerk checks today's sales.
+      this.setData({ from: pharmacyId ? daysAgo(29) : today, to: today, range: pharmacyId ? 29 : 0, pharmacyId, pharmacyName })
+      if (pharmacyName) wx.setNavigationBarTitle?.({ title: `${pharmacyName} 登记` })
       void this.load(1)
     },
     onPullDownRefresh() {
@@ -63,7 +74,10 @@ Component({
     async load(page: number) {
       this.setData({ loading: true, error: '' })
       try {
-        const r = await listRegistrations({ from: this.data.from, to: this.data.to, page, page_size: PAGE_SIZE })
+        const f: ListFilter = { from: this.data.from, to: this.data.to, page, page_size: PAGE_SIZE }
+        const r: RegistrationPage = this.data.pharmacyId
+          ? await pharmacyRegistrations(this.data.pharmacyId, f)
+          : await listRegistrations(f)
         const rows = r.items.map(row)
         this.setData({ items: page === 1 ? rows : this.data.items.concat(rows), total: r.total, page })
       } catch (err) {
