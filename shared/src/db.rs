@@ -30,3 +30,22 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
     Ok(())
 }
+
+/// `%q%` for `LIKE`/`ILIKE`, with the wildcards and the escape character the
+/// user typed taken literally (a search for `50%` finds "50%", not everything).
+pub fn contains_pattern(q: &str) -> String {
+    format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wildcards_are_literal() {
+        assert_eq!(super::contains_pattern("a%b_c\\d"), "%a\\%b\\_c\\\\d%");
+    }
+}

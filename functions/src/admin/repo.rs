@@ -94,12 +94,7 @@ pub async fn pharmacies(
         let mut qb = QueryBuilder::new(select.to_owned());
         qb.push(" WHERE TRUE");
         if let Some(q) = q {
-            let p = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let p = shared::db::contains_pattern(q);
             qb.push(" AND (name ILIKE ")
                 .push_bind(p.clone())
                 .push(" OR licence_number ILIKE ")

@@ -45,14 +45,7 @@ pub async fn search(
     q: Option<&str>,
     page: PageRequest,
 ) -> Result<(Vec<DrugRow>, i64), sqlx::Error> {
-    let pattern = q.map(|q| {
-        format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let pattern = q.map(shared::db::contains_pattern);
     let filter = "($1::text IS NULL OR name ILIKE $1 OR manufacturer ILIKE $1 OR approval_number ILIKE $1 OR barcode LIKE $1)";
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM drug WHERE {filter}"))
         .bind(&pattern)

@@ -361,15 +361,3 @@ pub async fn replay(
     .rows_affected();
     Ok(n)
 }
-
-/// Keys of the claimed records, for logs and tests.
-pub fn keys_of(body: &Value) -> Vec<String> {
-    body["records"]
-        .as_array()
-        .map(|r| {
-            r.iter()
-                .filter_map(|x| x["key"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}

@@ -49,12 +49,7 @@ pub async fn list(
             qb.push(" AND u.status = ").push_bind(s.clone());
         }
         if let Some(q) = &f.q {
-            let pattern = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let pattern = shared::db::contains_pattern(q);
             qb.push(" AND (u.display_name ILIKE ")
                 .push_bind(pattern.clone())
                 .push(" OR u.username ILIKE ")

@@ -51,14 +51,7 @@ pub async fn search(
     q: Option<&str>,
     page: PageRequest,
 ) -> Result<(Vec<PharmacyRow>, i64), sqlx::Error> {
-    let pattern = q.map(|q| {
-        format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let pattern = q.map(shared::db::contains_pattern);
     let build = |select: &'static str| {
         let mut qb = scoped_select(scope, PHARMACY_SCOPE, select);
         if let Some(p) = &pattern {
