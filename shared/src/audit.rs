@@ -16,7 +16,7 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
-use crate::{auth::Caller, crypto::sm3};
+use crate::{auth::Caller, crypto::sm3, db::Statement};
 
 /// The hash before the first entry of every stream.
 pub const GENESIS: [u8; 32] = [0u8; 32];
@@ -114,57 +114,143 @@ fn entry_hash(
     sm3(&buf)
 }
 
-/// Appends an entry in the caller's transaction; returns its id.
-pub async fn append(conn: &mut PgConnection, entry: Entry<'_>) -> Result<i64, sqlx::Error> {
-    // Take (or create) the stream's head; the row lock orders writers of one stream.
-    sqlx::query("INSERT INTO audit_head (stream, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (stream) DO NOTHING")
-        .bind(&entry.stream)
-        .bind(&GENESIS[..])
-        .execute(&mut *conn)
-        .await?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE stream = $1 FOR UPDATE")
-        .bind(&entry.stream)
-        .fetch_one(&mut *conn)
-        .await?;
-    let seq: i64 = head.get::<i64, _>("seq") + 1;
-    let prev: Vec<u8> = head.get("hash");
-    let created_at = Utc::now().trunc_subsecs(6);
-    let hash = entry_hash(
-        &prev,
-        &entry.stream,
+/// A stream's head, locked by this transaction until it commits: the row lock
+/// orders writers of one stream.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub stream: String,
+    pub seq: i64,
+    pub hash: Vec<u8>,
+}
+
+/// Takes (or creates) a stream's head in one statement.
+pub async fn lock_head(conn: &mut PgConnection, stream: &str) -> Result<Head, sqlx::Error> {
+    let mut qb = sqlx::QueryBuilder::new("");
+    push_lock_head(&mut qb, stream);
+    let (seq, hash): (i64, Vec<u8>) = qb.build_query_as().fetch_one(conn).await?;
+    Ok(Head {
+        stream: stream.to_owned(),
         seq,
-        created_at,
-        entry.actor.user_id,
-        entry.actor.role.as_deref(),
-        entry.action,
-        entry.object_type,
-        entry.object_id.as_deref(),
-        &entry.detail,
-    );
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO audit_log (stream, seq, created_at, actor_user_id, actor_role, action, object_type, object_id, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING audit_log_id",
-    )
-    .bind(&entry.stream)
-    .bind(seq)
-    .bind(created_at)
-    .bind(entry.actor.user_id)
-    .bind(entry.actor.role.as_deref())
-    .bind(entry.action)
-    .bind(entry.object_type)
-    .bind(entry.object_id.as_deref())
-    .bind(&entry.detail)
-    .bind(&prev)
-    .bind(&hash[..])
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE audit_head SET seq = $2, hash = $3 WHERE stream = $1")
-        .bind(&entry.stream)
-        .bind(seq)
-        .bind(&hash[..])
-        .execute(&mut *conn)
-        .await?;
-    Ok(id)
+        hash,
+    })
+}
+
+/// The head-locking statement, returning `seq, hash`, for callers that fold it
+/// into a larger statement as a CTE. (`DO UPDATE` rather than `DO NOTHING`: it
+/// locks the row and returns its latest version, even one committed after the
+/// statement's snapshot.)
+pub fn push_lock_head<'a>(qb: &mut sqlx::QueryBuilder<'a, sqlx::Postgres>, stream: &str) {
+    qb.push("INSERT INTO audit_head AS h (stream, seq, hash) VALUES (")
+        .push_bind(stream.to_owned())
+        .push(", 0, ")
+        .push_bind(GENESIS.to_vec())
+        .push(") ON CONFLICT (stream) DO UPDATE SET seq = h.seq RETURNING h.seq, h.hash");
+}
+
+/// An entry given its place in the chain: everything that is stored.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    stream: String,
+    seq: i64,
+    created_at: DateTime<Utc>,
+    actor: Actor,
+    action: String,
+    object_type: String,
+    object_id: Option<String>,
+    detail: Value,
+    prev: Vec<u8>,
+    hash: [u8; 32],
+}
+
+impl Entry<'_> {
+    /// Chains the entry after `head` (which must be its stream's, locked).
+    pub fn seal(self, head: &Head) -> Sealed {
+        assert_eq!(
+            head.stream, self.stream,
+            "audit entry sealed on another stream's head"
+        );
+        let seq = head.seq + 1;
+        let created_at = Utc::now().trunc_subsecs(6);
+        let hash = entry_hash(
+            &head.hash,
+            &self.stream,
+            seq,
+            created_at,
+            self.actor.user_id,
+            self.actor.role.as_deref(),
+            self.action,
+            self.object_type,
+            self.object_id.as_deref(),
+            &self.detail,
+        );
+        Sealed {
+            stream: self.stream,
+            seq,
+            created_at,
+            actor: self.actor,
+            action: self.action.to_owned(),
+            object_type: self.object_type.to_owned(),
+            object_id: self.object_id,
+            detail: self.detail,
+            prev: head.hash.clone(),
+            hash,
+        }
+    }
+}
+
+impl Sealed {
+    /// Adds the entry and the head's move to `stmt`.
+    pub fn push_parts(self, stmt: &mut Statement<'_>) {
+        let Sealed {
+            stream,
+            seq,
+            created_at,
+            actor,
+            action,
+            object_type,
+            object_id,
+            detail,
+            prev,
+            hash,
+        } = self;
+        let head_stream = stream.clone();
+        stmt.part("audit_entry", |qb| {
+            qb.push(
+                "INSERT INTO audit_log (stream, seq, created_at, actor_user_id, actor_role, action, object_type, object_id, detail, prev_hash, hash) VALUES (",
+            );
+            let mut v = qb.separated(", ");
+            v.push_bind(stream)
+                .push_bind(seq)
+                .push_bind(created_at)
+                .push_bind(actor.user_id)
+                .push_bind(actor.role)
+                .push_bind(action)
+                .push_bind(object_type)
+                .push_bind(object_id)
+                .push_bind(detail)
+                .push_bind(prev)
+                .push_bind(hash.to_vec());
+            qb.push(") RETURNING audit_log_id");
+        });
+        stmt.part("audit_head_moved", |qb| {
+            qb.push("UPDATE audit_head SET seq = ")
+                .push_bind(seq)
+                .push(", hash = ")
+                .push_bind(hash.to_vec())
+                .push(" WHERE stream = ")
+                .push_bind(head_stream);
+        });
+    }
+}
+
+/// Appends an entry in the caller's transaction (two statements: lock the
+/// head, then write the entry and move the head); returns its id.
+pub async fn append(conn: &mut PgConnection, entry: Entry<'_>) -> Result<i64, sqlx::Error> {
+    let head = lock_head(&mut *conn, &entry.stream).await?;
+    let mut stmt = Statement::new();
+    entry.seal(&head).push_parts(&mut stmt);
+    stmt.fetch_scalar(conn, "SELECT audit_log_id FROM audit_entry")
+        .await
 }
 
 /// Appends in its own transaction (for events with no other write, e.g. a

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::{
     crypto::sm3,
+    db::Statement,
     error::{ApiError, Problem},
 };
 
@@ -131,23 +132,23 @@ pub async fn begin(
     let Some(key) = key.0.clone() else {
         return Ok(Begin::NoKey);
     };
-    // Keys older than the retention window are free again.
-    sqlx::query("DELETE FROM idempotency_key WHERE user_id = $1 AND key = $2 AND created_at < now() - make_interval(hours => $3)")
-        .bind(user_id)
-        .bind(&key)
-        .bind(RETENTION_HOURS as i32)
-        .execute(&mut *conn)
-        .await?;
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_key (user_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    // Insert, or take over a key older than the retention window (free
+    // again); a live key returns no row. A concurrent first use of the same
+    // key waits here on the unique index until that transaction ends.
+    let fresh: Option<bool> = sqlx::query_scalar(
+        "INSERT INTO idempotency_key AS k (user_id, key, request_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, key) DO UPDATE
+             SET request_hash = excluded.request_hash, status_code = 0, response = NULL, created_at = now()
+             WHERE k.created_at < now() - make_interval(hours => $4)
+         RETURNING true",
     )
     .bind(user_id)
     .bind(&key)
     .bind(hash)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
+    .bind(RETENTION_HOURS as i32)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if fresh.is_some() {
         return Ok(Begin::Fresh(Claim { user_id, key }));
     }
     let (stored_hash, status, body): (Vec<u8>, i16, Option<Value>) =
@@ -196,6 +197,23 @@ pub async fn complete(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+impl Claim {
+    /// The answer recorded as part of a larger statement.
+    pub fn push_complete(&self, stmt: &mut Statement<'_>, status: u16, body: Value) {
+        let (user_id, key) = (self.user_id, self.key.clone());
+        stmt.part("idempotency_answered", |qb| {
+            qb.push("UPDATE idempotency_key SET status_code = ")
+                .push_bind(status as i16)
+                .push(", response = ")
+                .push_bind(body)
+                .push(" WHERE user_id = ")
+                .push_bind(user_id)
+                .push(" AND key = ")
+                .push_bind(key);
+        });
+    }
 }
 
 /// Records a refusal with the claim (the refusal is replayed too).

@@ -4,7 +4,7 @@
 
 use sqlx::PgConnection;
 
-use crate::config::Config;
+use crate::{config::Config, db::Statement};
 
 /// Records a change of `entity` `key` and queues it for every target that takes it.
 pub async fn record(
@@ -13,27 +13,33 @@ pub async fn record(
     entity: &str,
     key: &str,
     op: &str,
-) -> Result<i64, sqlx::Error> {
-    let outbox_id: i64 = sqlx::query_scalar(
-        "INSERT INTO outbox (entity, entity_key, op) VALUES ($1, $2, $3) RETURNING outbox_id",
-    )
-    .bind(entity)
-    .bind(key)
-    .bind(op)
-    .fetch_one(&mut *conn)
-    .await?;
-    let targets: Vec<&str> = config
+) -> Result<(), sqlx::Error> {
+    let mut stmt = Statement::new();
+    push_record(&mut stmt, config, entity, key, op);
+    stmt.execute(conn).await
+}
+
+/// The outbox row and its deliveries as parts of a larger statement.
+pub fn push_record(stmt: &mut Statement<'_>, config: &Config, entity: &str, key: &str, op: &str) {
+    let targets: Vec<String> = config
         .sync_targets
         .iter()
         .filter(|t| t.entities.iter().any(|e| e == entity))
-        .map(|t| t.name.as_str())
+        .map(|t| t.name.clone())
         .collect();
-    if !targets.is_empty() {
-        sqlx::query("INSERT INTO sync_delivery (target, outbox_id) SELECT t, $2 FROM unnest($1::text[]) AS t")
-            .bind(&targets)
-            .bind(outbox_id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(outbox_id)
+    let (entity, key, op) = (entity.to_owned(), key.to_owned(), op.to_owned());
+    stmt.part("outbox_row", |qb| {
+        qb.push("INSERT INTO outbox (entity, entity_key, op) VALUES (")
+            .push_bind(entity)
+            .push(", ")
+            .push_bind(key)
+            .push(", ")
+            .push_bind(op)
+            .push(") RETURNING outbox_id");
+    });
+    stmt.part("outbox_deliveries", |qb| {
+        qb.push("INSERT INTO sync_delivery (target, outbox_id) SELECT t, o.outbox_id FROM outbox_row o, unnest(")
+            .push_bind(targets)
+            .push("::text[]) AS t");
+    });
 }

@@ -282,7 +282,7 @@ impl RegistrationsApi {
         };
         let scope = auth.scope();
         let (rows, total) = repo::list(&state.db, &scope, &filter, page).await?;
-        let items = record::load_views(&state, rows).await?;
+        let items = record::views(&state, rows)?;
         Ok(Json(Page::new(items, total, page)))
     }
 
@@ -326,7 +326,7 @@ impl RegistrationsApi {
             .await?
             .ok_or_else(not_found)?;
         drop(conn);
-        let mut views = record::load_views(&state, vec![row]).await?;
+        let mut views = record::views(&state, vec![row])?;
         Ok(Json(views.remove(0)))
     }
 }

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use serde_json::json;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Actor, Entry, Head},
     auth::Caller,
+    db::Statement,
     domain::{Gtin, ResidentIdNumber},
     idempotency::{self, Begin, Claim, IdempotencyKey},
     time::today_in_china,
@@ -22,7 +22,7 @@ use shared::{
 
 use super::{
     api::{NewRegistration, Registration, view},
-    repo::{self, Counter, NewAlert},
+    repo::{self, Counter, SaleQuery},
     rules::{self, AlertKind, Line, Refusal, WindowOutcome},
 };
 use crate::{
@@ -130,7 +130,33 @@ async fn identity_of(
     }
 }
 
+/// What the request says, checked without the database.
+struct Input {
+    items: Vec<ParsedItem>,
+    prescription_no: Option<String>,
+    identity: Identity,
+}
+
+async fn parse_input(
+    state: &AppState,
+    caller: &Caller,
+    body: &mut NewRegistration,
+) -> Result<Input, ApiError> {
+    let items = parse_items(body)?;
+    let prescription_no = optional_text(body.prescription_no.take(), "prescription_no".into(), 64)?;
+    let identity = identity_of(state, caller, body).await?;
+    Ok(Input {
+        items,
+        prescription_no,
+        identity,
+    })
+}
+
 /// Registers a sale, or refuses it with the rule's code (recording the refusal).
+///
+/// The transaction is six round trips whatever the sale holds: begin, claim
+/// the idempotency key, lock the buyer, read every fact the rules need (one
+/// statement), write everything the sale leaves (one statement), commit.
 pub async fn record(
     state: &AppState,
     caller: &Caller,
@@ -140,6 +166,9 @@ pub async fn record(
     let hash = idempotency::request_hash(&body);
     let pharmacy_id = caller.pharmacy_id.ok_or_else(ApiError::forbidden)?;
     let scan_token = body.scan_token.clone();
+    // Checked before the transaction, answered after the claim: a replay of
+    // an earlier answer wins over a scan token that its sale used up.
+    let input = parse_input(state, caller, &mut body).await;
 
     let mut tx = state.db.begin().await?;
     let claim = match idempotency::begin(&mut tx, caller.user_id, key, &hash).await? {
@@ -154,36 +183,51 @@ pub async fn record(
         Begin::Fresh(c) => Some(c),
         Begin::NoKey => None,
     };
+    let Input {
+        items,
+        prescription_no,
+        identity,
+    } = input?;
 
-    let items = parse_items(&mut body)?;
-    let prescription_no = optional_text(body.prescription_no.take(), "prescription_no".into(), 64)?;
-    let identity = identity_of(state, caller, &body).await?;
-    let counter = repo::counter(&mut tx, caller.user_id, pharmacy_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::forbidden()
-                .with_code("NOT_PHARMACY_MEMBER", "您已不是本药店的店员，请联系店长")
-        })?;
+    // The window rule, serialised per buyer across instances.
     let index = buyer_index(state, &identity.id_number);
+    repo::lock_buyer(&mut tx, &index).await?;
+    let policy = &state.config.policy;
+    let stream = format!("pharmacy:{pharmacy_id}");
+    let facts = repo::sale_facts(
+        &mut tx,
+        SaleQuery {
+            user_id: caller.user_id,
+            pharmacy_id,
+            buyer_index: &index,
+            window_days: policy.window_days,
+            barcodes: items
+                .iter()
+                .map(|i| i.barcode.as_str().to_owned())
+                .collect(),
+            stream: &stream,
+        },
+    )
+    .await?;
+    let counter = facts.counter.ok_or_else(|| {
+        ApiError::forbidden().with_code("NOT_PHARMACY_MEMBER", "您已不是本药店的店员，请联系店长")
+    })?;
     let ctx = Refused {
         caller,
         counter: &counter,
         index: &index,
         claim: claim.as_ref(),
+        head: &facts.head,
     };
     if counter.pharmacy_status != "active" {
         return ctx.refuse(tx, Refusal::PharmacySuspended).await;
     }
 
     // Resolve the catalogue.
-    let barcodes: Vec<String> = items
+    let found: HashMap<&str, &drugs::DrugRow> = facts
+        .drugs
         .iter()
-        .map(|i| i.barcode.as_str().to_owned())
-        .collect();
-    let found: HashMap<String, drugs::DrugRow> = drugs::by_barcodes(&mut tx, &barcodes)
-        .await?
-        .into_iter()
-        .map(|d| (d.barcode.clone(), d))
+        .map(|d| (d.barcode.as_str(), d))
         .collect();
     let mut lines = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
@@ -202,7 +246,7 @@ pub async fn record(
                 .await;
         };
         lines.push(Line {
-            drug: drug.clone(),
+            drug: (*drug).clone(),
             quantity: item.quantity,
             batch_no: item.batch_no,
             trace_code: item.trace_code,
@@ -211,7 +255,7 @@ pub async fn record(
 
     let sale_date = today_in_china();
     if let Err(refusal) = rules::check_sale(
-        &state.config.policy,
+        policy,
         &identity.id_number,
         sale_date,
         &lines,
@@ -220,93 +264,77 @@ pub async fn record(
         return ctx.refuse(tx, refusal).await;
     }
 
-    // The window rule, serialised per buyer across instances.
-    repo::lock_buyer(&mut tx, &index).await?;
-    let policy = &state.config.policy;
-    let already = repo::packages_in_window(&mut tx, &index, policy.window_days).await?;
     let total = rules::total_packages(&lines);
     let mut alerts: Vec<(AlertKind, serde_json::Value)> = Vec::new();
-    match rules::check_window(policy, already, total) {
+    match rules::check_window(policy, facts.window_packages, total) {
         WindowOutcome::Within => {}
         WindowOutcome::ExceededBlock(refusal) => return ctx.refuse(tx, refusal).await,
         WindowOutcome::ExceededAlert(refusal) => {
             alerts.push((AlertKind::WindowLimit, refusal.detail()))
         }
     }
-
-    let registration_id = Uuid::now_v7();
-    let now = Utc::now();
-    let buyer_id_enc = state.pii.encrypt(identity.id_number.as_str(), AAD_BUYER_ID);
-    let buyer_name_enc = state.pii.encrypt(&identity.name, AAD_BUYER_NAME);
-    sqlx::query(
-        "INSERT INTO registration (registration_id, pharmacy_id, district_code, clerk_user_id, buyer_id_index, buyer_id_enc,
-             buyer_name_enc, source, method, prescription_no, total_packages, needs_review, client_time, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(registration_id)
-    .bind(pharmacy_id)
-    .bind(&counter.district_code)
-    .bind(caller.user_id)
-    .bind(&index)
-    .bind(&buyer_id_enc)
-    .bind(&buyer_name_enc)
-    .bind(identity.source.as_str())
-    .bind(identity.method.as_str())
-    .bind(&prescription_no)
-    .bind(total as i32)
-    .bind(identity.method == Method::Manual)
-    .bind(body.client_time.map(|t| t.with_timezone(&Utc)))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    insert_items(&mut tx, registration_id, &lines).await?;
-    shared::outbox::record(
-        &mut tx,
-        &state.config,
-        "registration",
-        &registration_id.to_string(),
-        "create",
-    )
-    .await?;
-
-    // Same buyer at several pharmacies within 24 h.
-    let pharmacies = repo::pharmacies_in_last_day(&mut tx, &index).await?;
-    if pharmacies >= i64::from(policy.multi_pharmacy_threshold)
-        && !repo::recent_alert(&mut tx, &index, AlertKind::MultiPharmacy.as_str()).await?
-    {
+    // Same buyer at several pharmacies within 24 h, this sale included.
+    let pharmacies = facts.day_pharmacies + i64::from(!facts.day_here);
+    if pharmacies >= i64::from(policy.multi_pharmacy_threshold) && !facts.multi_alerted {
         alerts.push((
             AlertKind::MultiPharmacy,
             json!({ "pharmacies": pharmacies }),
         ));
     }
-    for (kind, detail) in &alerts {
-        repo::insert_alert(
-            &mut tx,
-            NewAlert {
-                kind: kind.as_str(),
-                district_code: &counter.district_code,
-                pharmacy_id,
-                buyer_id_index: Some(&index),
-                registration_id: Some(registration_id),
-                refused_attempt_id: None,
-                detail: detail.clone(),
-            },
-        )
-        .await?;
+
+    let registration_id = Uuid::now_v7();
+    let now = Utc::now();
+    let client_time = body.client_time.map(|t| t.with_timezone(&Utc));
+    let needs_review = identity.method == Method::Manual;
+    let row = repo::RegistrationRow {
+        registration_id,
+        pharmacy_id,
+        pharmacy_name: counter.pharmacy_name.clone(),
+        district_code: counter.district_code.clone(),
+        clerk_user_id: caller.user_id,
+        buyer_id_enc: state.pii.encrypt(identity.id_number.as_str(), AAD_BUYER_ID),
+        buyer_name_enc: state.pii.encrypt(&identity.name, AAD_BUYER_NAME),
+        source: identity.source.as_str().to_owned(),
+        method: identity.method.as_str().to_owned(),
+        prescription_no,
+        total_packages: total as i32,
+        needs_review,
+        client_time,
+        created_at: now,
+    };
+
+    let mut stmt = Statement::new();
+    push_registration(&mut stmt, &row, &index, &lines);
+    repo::NewAlerts {
+        district_code: counter.district_code.clone(),
+        pharmacy_id,
+        buyer_id_index: index.clone(),
+        registration_id: Some(registration_id),
+        refused_attempt_id: None,
+        alerts: alerts
+            .iter()
+            .map(|(k, d)| (k.as_str(), d.clone()))
+            .collect(),
     }
-    audit::append(
-        &mut tx,
-        Entry {
-            stream: format!("pharmacy:{pharmacy_id}"),
-            actor: Actor::from(caller),
-            action: "registration.create",
-            object_type: "registration",
-            object_id: Some(registration_id.to_string()),
-            detail: json!({ "packages": total, "lines": lines.len(), "source": identity.source.as_str(),
-                            "alerts": alerts.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>() }),
-        },
-    )
-    .await?;
+    .push_parts(&mut stmt);
+    shared::outbox::push_record(
+        &mut stmt,
+        &state.config,
+        "registration",
+        &registration_id.to_string(),
+        "create",
+    );
+    Entry {
+        stream,
+        actor: Actor::from(caller),
+        action: "registration.create",
+        object_type: "registration",
+        object_id: Some(registration_id.to_string()),
+        detail: json!({ "packages": total, "lines": lines.len(), "source": identity.source.as_str(),
+                        "alerts": alerts.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>() }),
+    }
+    .seal(&facts.head)
+    .push_parts(&mut stmt);
 
     let items = lines
         .iter()
@@ -324,22 +352,6 @@ pub async fn record(
             trace_code: l.trace_code.clone(),
         })
         .collect();
-    let row = repo::RegistrationRow {
-        registration_id,
-        pharmacy_id,
-        pharmacy_name: counter.pharmacy_name.clone(),
-        district_code: counter.district_code.clone(),
-        clerk_user_id: caller.user_id,
-        buyer_id_enc,
-        buyer_name_enc,
-        source: identity.source.as_str().to_owned(),
-        method: identity.method.as_str().to_owned(),
-        prescription_no,
-        total_packages: total as i32,
-        needs_review: identity.method == Method::Manual,
-        client_time: body.client_time.map(|t| t.with_timezone(&Utc)),
-        created_at: now,
-    };
     let registration = view(
         state,
         row,
@@ -348,8 +360,9 @@ pub async fn record(
     )?;
     if let Some(claim) = &claim {
         let body = serde_json::to_value(&registration).map_err(ApiError::internal)?;
-        idempotency::complete(&mut tx, claim, 201, &body).await?;
+        claim.push_complete(&mut stmt, 201, body);
     }
+    stmt.execute(&mut tx).await?;
     tx.commit().await?;
     if let Some(token) = scan_token {
         // The identity served its sale; a second sale needs a new scan.
@@ -359,33 +372,72 @@ pub async fn record(
     Ok(registration)
 }
 
-async fn insert_items(
-    conn: &mut PgConnection,
-    registration_id: Uuid,
+/// The registration and its items as parts of the sale's statement.
+fn push_registration(
+    stmt: &mut Statement<'_>,
+    row: &repo::RegistrationRow,
+    index: &[u8],
     lines: &[Line],
-) -> Result<(), sqlx::Error> {
-    let mut qb = sqlx::QueryBuilder::new(
-        "INSERT INTO registration_item (registration_id, line_no, drug_id, barcode, quantity, batch_no, trace_code) ",
-    );
-    qb.push_values(lines.iter().enumerate(), |mut b, (i, l)| {
-        b.push_bind(registration_id)
-            .push_bind(i as i16)
-            .push_bind(l.drug.drug_id)
-            .push_bind(&l.drug.barcode)
-            .push_bind(l.quantity as i32)
-            .push_bind(&l.batch_no)
-            .push_bind(&l.trace_code);
+) {
+    let row = row.clone();
+    let index = index.to_vec();
+    stmt.part("registration_row", |qb| {
+        qb.push(
+            "INSERT INTO registration (registration_id, pharmacy_id, district_code, clerk_user_id, buyer_id_index, buyer_id_enc,
+                 buyer_name_enc, source, method, prescription_no, total_packages, needs_review, client_time, created_at) VALUES (",
+        );
+        qb.separated(", ")
+            .push_bind(row.registration_id)
+            .push_bind(row.pharmacy_id)
+            .push_bind(row.district_code)
+            .push_bind(row.clerk_user_id)
+            .push_bind(index)
+            .push_bind(row.buyer_id_enc)
+            .push_bind(row.buyer_name_enc)
+            .push_bind(row.source)
+            .push_bind(row.method)
+            .push_bind(row.prescription_no)
+            .push_bind(row.total_packages)
+            .push_bind(row.needs_review)
+            .push_bind(row.client_time)
+            .push_bind(row.created_at);
+        qb.push(") RETURNING registration_id");
     });
-    qb.build().execute(conn).await.map(|_| ())
+    let line_no: Vec<i16> = (0..lines.len() as i16).collect();
+    let drug_id: Vec<Uuid> = lines.iter().map(|l| l.drug.drug_id).collect();
+    let barcode: Vec<String> = lines.iter().map(|l| l.drug.barcode.clone()).collect();
+    let quantity: Vec<i32> = lines.iter().map(|l| l.quantity as i32).collect();
+    let batch_no: Vec<Option<String>> = lines.iter().map(|l| l.batch_no.clone()).collect();
+    let trace_code: Vec<Option<String>> = lines.iter().map(|l| l.trace_code.clone()).collect();
+    stmt.part("registration_items", |qb| {
+        qb.push(
+            "INSERT INTO registration_item (registration_id, line_no, drug_id, barcode, quantity, batch_no, trace_code)
+             SELECT r.registration_id, i.* FROM registration_row r, unnest(",
+        )
+        .push_bind(line_no)
+        .push("::int2[], ")
+        .push_bind(drug_id)
+        .push("::uuid[], ")
+        .push_bind(barcode)
+        .push("::text[], ")
+        .push_bind(quantity)
+        .push("::int4[], ")
+        .push_bind(batch_no)
+        .push("::text[], ")
+        .push_bind(trace_code)
+        .push("::text[]) AS i");
+    });
 }
 
 /// What a refusal records: the attempt (apart from sales), its alert, an
-/// audit entry and the idempotent answer, then commits and returns the error.
+/// audit entry and the idempotent answer — one statement — then commits and
+/// returns the error.
 struct Refused<'a> {
     caller: &'a Caller,
     counter: &'a Counter,
     index: &'a [u8],
     claim: Option<&'a Claim>,
+    head: &'a Head,
 }
 
 impl Refused<'_> {
@@ -413,83 +465,65 @@ impl Refused<'_> {
         alert: Option<AlertKind>,
     ) -> Result<T, ApiError> {
         let attempt_id = Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO refused_attempt (refused_attempt_id, pharmacy_id, district_code, clerk_user_id, buyer_id_index, code, detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(attempt_id)
-        .bind(self.counter.pharmacy_id)
-        .bind(&self.counter.district_code)
-        .bind(self.caller.user_id)
-        .bind(self.index)
-        .bind(code)
-        .bind(&detail)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(kind) = alert {
-            repo::insert_alert(
-                &mut tx,
-                NewAlert {
-                    kind: kind.as_str(),
-                    district_code: &self.counter.district_code,
-                    pharmacy_id: self.counter.pharmacy_id,
-                    buyer_id_index: Some(self.index),
-                    registration_id: None,
-                    refused_attempt_id: Some(attempt_id),
-                    detail: detail.clone(),
-                },
-            )
-            .await?;
+        let mut stmt = Statement::new();
+        let (pharmacy_id, district) =
+            (self.counter.pharmacy_id, self.counter.district_code.clone());
+        let (clerk, index, code_owned, detail_row) = (
+            self.caller.user_id,
+            self.index.to_vec(),
+            code.to_owned(),
+            detail.clone(),
+        );
+        stmt.part("refused_row", |qb| {
+            qb.push(
+                "INSERT INTO refused_attempt (refused_attempt_id, pharmacy_id, district_code, clerk_user_id, buyer_id_index, code, detail) VALUES (",
+            );
+            qb.separated(", ")
+                .push_bind(attempt_id)
+                .push_bind(pharmacy_id)
+                .push_bind(district)
+                .push_bind(clerk)
+                .push_bind(index)
+                .push_bind(code_owned)
+                .push_bind(detail_row);
+            qb.push(")");
+        });
+        repo::NewAlerts {
+            district_code: self.counter.district_code.clone(),
+            pharmacy_id,
+            buyer_id_index: self.index.to_vec(),
+            registration_id: None,
+            refused_attempt_id: Some(attempt_id),
+            alerts: alert
+                .map(|k| (k.as_str(), detail.clone()))
+                .into_iter()
+                .collect(),
         }
-        audit::append(
-            &mut tx,
-            Entry {
-                stream: format!("pharmacy:{}", self.counter.pharmacy_id),
-                actor: Actor::from(self.caller),
-                action: "registration.refused",
-                object_type: "refused_attempt",
-                object_id: Some(attempt_id.to_string()),
-                detail: json!({ "code": code }),
-            },
-        )
-        .await?;
+        .push_parts(&mut stmt);
+        Entry {
+            stream: self.head.stream.clone(),
+            actor: Actor::from(self.caller),
+            action: "registration.refused",
+            object_type: "refused_attempt",
+            object_id: Some(attempt_id.to_string()),
+            detail: json!({ "code": code }),
+        }
+        .seal(self.head)
+        .push_parts(&mut stmt);
         if let Some(claim) = self.claim {
-            idempotency::complete_with_error(&mut tx, claim, &err).await?;
+            let body = serde_json::to_value(err.problem()).map_err(ApiError::internal)?;
+            claim.push_complete(&mut stmt, err.status.as_u16(), body);
         }
+        stmt.execute(&mut tx).await?;
         tx.commit().await?;
         tracing::info!(code, "sale refused");
         Err(err)
     }
 }
 
-/// Rows → responses: items and alerts in two queries for the whole page.
-pub async fn load_views(
-    state: &AppState,
-    rows: Vec<repo::RegistrationRow>,
-) -> Result<Vec<Registration>, ApiError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.registration_id).collect();
-    let mut conn = state.db.acquire().await?;
-    let mut items: HashMap<Uuid, Vec<repo::ItemRow>> = HashMap::new();
-    for i in repo::items(&mut conn, &ids).await? {
-        items.entry(i.registration_id).or_default().push(i);
-    }
-    let mut alerts: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (id, kind) in repo::alert_kinds(&mut conn, &ids).await? {
-        alerts.entry(id).or_default().push(kind);
-    }
-    drop(conn);
+/// Rows (with their items and alert kinds) → responses.
+pub fn views(state: &AppState, rows: Vec<repo::Listed>) -> Result<Vec<Registration>, ApiError> {
     rows.into_iter()
-        .map(|r| {
-            let id = r.registration_id;
-            view(
-                state,
-                r,
-                items.remove(&id).unwrap_or_default(),
-                alerts.remove(&id).unwrap_or_default(),
-            )
-        })
+        .map(|l| view(state, l.row, l.items.0, l.alert_kinds))
         .collect()
 }

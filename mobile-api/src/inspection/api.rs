@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use functions::registrations::{api::Registration, record::load_views, repo as registrations};
+use functions::registrations::{api::Registration, record::views, repo as registrations};
 use shared::{
     ApiError, AppState,
     audit::{self, Actor, Entry},
@@ -355,7 +355,7 @@ impl InspectionApi {
             PageRequest::new(Some(1), Some(50)),
         )
         .await?;
-        let recent_registrations = load_views(&state, rows).await?;
+        let recent_registrations = views(&state, rows)?;
         let alert_filter = alerts::repo::Filter {
             status: Some("open".into()),
             pharmacy_id: Some(id.0),
@@ -420,11 +420,7 @@ impl InspectionApi {
             ..Default::default()
         };
         let (rows, total) = registrations::list(&state.db, &scope, &filter, page).await?;
-        Ok(Json(Page::new(
-            load_views(&state, rows).await?,
-            total,
-            page,
-        )))
+        Ok(Json(Page::new(views(&state, rows)?, total, page)))
     }
 
     /// Record an inspection of a pharmacy of the inspector's district

@@ -59,6 +59,12 @@ pub fn scoped_select<'a>(
 ) -> QueryBuilder<'a, Postgres> {
     let mut qb = QueryBuilder::new(select_from);
     qb.push(" WHERE ");
+    push_scope(&mut qb, scope, cols);
+    qb
+}
+
+/// The scope predicate alone, for queries that need it more than once.
+pub fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: &Scope, cols: ScopeColumns) {
     match scope {
         Scope::Pharmacy(id) => {
             qb.push(cols.pharmacy_id).push(" = ").push_bind(*id);
@@ -75,5 +81,4 @@ pub fn scoped_select<'a>(
             qb.push("FALSE");
         }
     }
-    qb
 }
