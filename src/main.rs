@@ -89,6 +89,10 @@ enum SyncCommand {
         target: String,
         #[arg(long)]
         once: bool,
+        /// Workers in this process, each with its own batch in flight (they
+        /// never claim the same record: SKIP LOCKED).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+        workers: u16,
     },
     /// Queue again the records written in a time range (RFC 3339), e.g. at a data centre's request.
     Replay {
@@ -296,15 +300,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Sync {
-            command: SyncCommand::Run { target, once },
+            command:
+                SyncCommand::Run {
+                    target,
+                    once,
+                    workers,
+                },
         } => {
             let state = AppState::build(load_config()?)?;
             let t = find_target(&state, &target)?;
-            let worker = functions::sync::worker::Worker::new(state.clone(), t)?;
+            let workers = (0..workers)
+                .map(|_| functions::sync::worker::Worker::new(state.clone(), t.clone()))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let shutdown = shutdown_signal();
+            let all = futures_util::future::try_join_all(workers.iter().map(|w| w.run(once)));
             tokio::select! {
-                r = worker.run(once) => {
-                    let r = r?;
+                r = all => {
+                    let r = r?.into_iter().fold(functions::sync::worker::Round::default(), |a, b| a + b);
                     println!("{target}: claimed {}, delivered {}, rejected {}, failed {}, dead-lettered {}", r.claimed, r.delivered, r.rejected, r.failed, r.dead);
                 }
                 _ = shutdown => println!("{target}: stopped"),

@@ -156,6 +156,43 @@ async fn rejected_records_go_to_the_return_table_with_their_reason() {
 }
 
 #[tokio::test]
+async fn an_unreadable_record_is_dead_lettered_and_the_rest_still_go() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 3).await;
+    // A row whose ciphertext no longer decrypts (restored from a bad backup,
+    // written under another key...): it must not stop the sync of the others.
+    let broken: String = sqlx::query_scalar(
+        "UPDATE registration SET buyer_id_enc = '\\x00ff' WHERE registration_id =
+             (SELECT registration_id FROM registration ORDER BY created_at LIMIT 1)
+         RETURNING registration_id::text",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let round = worker(&app).run(true).await.unwrap();
+    assert_eq!((round.delivered, round.dead), (2, 1));
+    assert_eq!(receiver.state.lock().unwrap().records.len(), 2);
+    let (status, error): (String, String) = sqlx::query_as(
+        "SELECT d.status, d.last_error FROM sync_delivery d JOIN outbox o USING (outbox_id) WHERE o.entity_key = $1",
+    )
+    .bind(&broken)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(status, "dead");
+    assert!(error.starts_with("unreadable"), "{error}");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM alert WHERE kind = 'DEAD_LETTER'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn forged_signatures_are_refused_and_failures_back_off_then_dead_letter() {
     let receiver = FakeReceiver::start(SECRET).await;
     let forged = reqwest::Client::new()

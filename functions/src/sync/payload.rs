@@ -15,6 +15,15 @@ use shared::{
 
 use crate::registrations::record::{AAD_BUYER_ID, AAD_BUYER_NAME};
 
+/// The data of a batch: by key, and the keys whose data could not be built
+/// (e.g. a field that no longer decrypts), with why — those are dead-lettered
+/// rather than stopping the whole sync.
+#[derive(Debug, Default)]
+pub struct Payload {
+    pub data: HashMap<String, Value>,
+    pub unreadable: HashMap<String, String>,
+}
+
 /// The data of every key of a batch, loaded in a few queries (not one per record).
 pub async fn batch(
     state: &AppState,
@@ -22,7 +31,7 @@ pub async fn batch(
     entity: &str,
     keys: &[String],
     pii_full: bool,
-) -> anyhow::Result<HashMap<String, Value>> {
+) -> anyhow::Result<Payload> {
     match entity {
         "registration" => registrations(state, conn, keys, pii_full).await,
         other => anyhow::bail!("no payload for entity {other}"),
@@ -52,7 +61,7 @@ async fn registrations(
     conn: &mut PgConnection,
     keys: &[String],
     pii_full: bool,
-) -> anyhow::Result<HashMap<String, Value>> {
+) -> anyhow::Result<Payload> {
     let ids: Vec<Uuid> = keys.iter().filter_map(|k| k.parse().ok()).collect();
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT r.registration_id, r.pharmacy_id, p.licence_number, p.uscc, r.district_code, r.buyer_id_enc, r.buyer_name_enc,
@@ -76,9 +85,19 @@ async fn registrations(
         }));
     }
     let mut out = HashMap::with_capacity(keys.len());
+    let mut unreadable = HashMap::new();
     for r in rows {
-        let id_number = state.pii.decrypt(&r.buyer_id_enc, AAD_BUYER_ID)?;
-        let name = state.pii.decrypt(&r.buyer_name_enc, AAD_BUYER_NAME)?;
+        let (id_number, name) = match (
+            state.pii.decrypt(&r.buyer_id_enc, AAD_BUYER_ID),
+            state.pii.decrypt(&r.buyer_name_enc, AAD_BUYER_NAME),
+        ) {
+            (Ok(id), Ok(name)) => (id, name),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(registration_id = %r.registration_id, error = %e, "registration cannot be read for sync");
+                unreadable.insert(r.registration_id.to_string(), format!("unreadable: {e}"));
+                continue;
+            }
+        };
         out.insert(
             r.registration_id.to_string(),
             json!({
@@ -99,8 +118,13 @@ async fn registrations(
     }
     // Archived since it was queued: the data centre gets a tombstone.
     for k in keys {
-        out.entry(k.clone())
-            .or_insert_with(|| json!({ "registration_id": k, "archived": true }));
+        if !unreadable.contains_key(k) {
+            out.entry(k.clone())
+                .or_insert_with(|| json!({ "registration_id": k, "archived": true }));
+        }
     }
-    Ok(out)
+    Ok(Payload {
+        data: out,
+        unreadable,
+    })
 }

@@ -10,7 +10,10 @@
 //! records stay pending: delivery is at-least-once with stable keys, so a
 //! receiver deduplicating on `key` sees every record exactly once.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
 
 use chrono::Utc;
 use rand::Rng;
@@ -57,6 +60,19 @@ pub struct Round {
     pub dead: usize,
 }
 
+impl std::ops::Add for Round {
+    type Output = Round;
+    fn add(self, b: Round) -> Round {
+        Round {
+            claimed: self.claimed + b.claimed,
+            delivered: self.delivered + b.delivered,
+            rejected: self.rejected + b.rejected,
+            failed: self.failed + b.failed,
+            dead: self.dead + b.dead,
+        }
+    }
+}
+
 /// The stable key of a delivered record.
 pub fn record_key(entity: &str, entity_key: &str, outbox_id: i64) -> String {
     format!("{entity}/{entity_key}/{outbox_id}")
@@ -94,11 +110,7 @@ impl Worker {
         let mut total = Round::default();
         loop {
             let round = self.round().await?;
-            total.claimed += round.claimed;
-            total.delivered += round.delivered;
-            total.rejected += round.rejected;
-            total.failed += round.failed;
-            total.dead += round.dead;
+            total = total + round.clone();
             if round.claimed == 0 {
                 if once {
                     return Ok(total);
@@ -116,21 +128,26 @@ impl Worker {
     pub async fn round(&self) -> anyhow::Result<Round> {
         let t = &self.target;
         let mut tx = self.state.db.begin().await?;
-        let claimed: Vec<Claimed> = sqlx::query_as(
-            "SELECT d.outbox_id, o.entity, o.entity_key, o.op, d.attempts
-             FROM sync_delivery d JOIN outbox o ON o.outbox_id = d.outbox_id
-             WHERE d.target = $1 AND d.status = 'pending' AND d.next_attempt_at <= now()
-               -- one entity per batch: that of the oldest due record
-               AND o.entity = (SELECT o2.entity FROM sync_delivery d2 JOIN outbox o2 ON o2.outbox_id = d2.outbox_id
-                               WHERE d2.target = $1 AND d2.status = 'pending' AND d2.next_attempt_at <= now()
-                               ORDER BY d2.outbox_id LIMIT 1)
-             ORDER BY d.outbox_id LIMIT $2
-             FOR UPDATE OF d SKIP LOCKED",
+        // Claimed from the pending index alone (a join here let the planner
+        // walk the whole outbox); one entity per batch: that of the oldest
+        // claimed record — the others stay pending, unlocked at commit.
+        let mut claimed: Vec<Claimed> = sqlx::query_as(
+            "WITH claimed AS (
+                 SELECT outbox_id, attempts FROM sync_delivery
+                 WHERE target = $1 AND status = 'pending' AND next_attempt_at <= now()
+                 ORDER BY outbox_id LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+             SELECT c.outbox_id, o.entity, o.entity_key, o.op, c.attempts
+             FROM claimed c JOIN outbox o ON o.outbox_id = c.outbox_id ORDER BY c.outbox_id",
         )
         .bind(&t.name)
         .bind(t.batch_size as i64)
         .fetch_all(&mut *tx)
         .await?;
+        if let Some(first) = claimed.first() {
+            let entity = first.entity.clone();
+            claimed.retain(|c| c.entity == entity);
+        }
         let mut round = Round {
             claimed: claimed.len(),
             ..Default::default()
@@ -142,8 +159,19 @@ impl Worker {
         let batch_id = Uuid::now_v7();
         let entity = claimed[0].entity.clone();
         let entity_keys: Vec<String> = claimed.iter().map(|c| c.entity_key.clone()).collect();
-        let mut data =
-            payload::batch(&self.state, &mut tx, &entity, &entity_keys, t.pii_full).await?;
+        let payload::Payload {
+            mut data,
+            unreadable,
+        } = payload::batch(&self.state, &mut tx, &entity, &entity_keys, t.pii_full).await?;
+        let mut settled = Settled::default();
+        // A record that cannot be read is dead-lettered at once (retrying will
+        // not mend it); the rest of the batch goes.
+        let (claimed, broken): (Vec<&Claimed>, Vec<&Claimed>) = claimed
+            .iter()
+            .partition(|c| !unreadable.contains_key(&c.entity_key));
+        for c in broken {
+            settled.dead_letter(c, &unreadable[&c.entity_key]);
+        }
         let records: Vec<Value> = claimed
             .iter()
             .map(|c| json!({ "key": record_key(&c.entity, &c.entity_key, c.outbox_id), "op": c.op, "data": data.remove(&c.entity_key).unwrap_or(Value::Null) }))
@@ -152,59 +180,54 @@ impl Worker {
             &json!({ "batch_id": batch_id, "entity": entity, "records": records }),
         )?;
         let started = Instant::now();
-        let result = self.post(&body).await;
+        let result = if claimed.is_empty() {
+            Ok((0, Answer::default()))
+        } else {
+            self.post(&body).await
+        };
         let duration_ms = started.elapsed().as_millis() as i32;
         let keys: Vec<(String, &Claimed)> = claimed
             .iter()
-            .map(|c| (record_key(&c.entity, &c.entity_key, c.outbox_id), c))
+            .map(|c| (record_key(&c.entity, &c.entity_key, c.outbox_id), *c))
             .collect();
 
+        // The answer, applied in a few set-based statements whatever the batch size.
         let (http_status, outcome, error) = match result {
             Ok((status, answer)) => {
-                let mut answered = 0;
+                let accepted: HashSet<&str> = answer.accepted.iter().map(String::as_str).collect();
+                let rejected: HashMap<&str, &str> = answer
+                    .rejected
+                    .iter()
+                    .map(|r| (r.key.as_str(), r.reason.as_str()))
+                    .collect();
                 for (key, c) in &keys {
-                    if answer.accepted.iter().any(|a| a == key) {
-                        mark(&mut tx, &t.name, c.outbox_id, "delivered", batch_id, None).await?;
-                        round.delivered += 1;
-                        answered += 1;
-                    } else if let Some(r) = answer.rejected.iter().find(|r| &r.key == key) {
-                        mark(
-                            &mut tx,
-                            &t.name,
-                            c.outbox_id,
-                            "rejected",
-                            batch_id,
-                            Some(&r.reason),
-                        )
-                        .await?;
-                        sqlx::query("INSERT INTO sync_return (target, outbox_id, record_key, reason) VALUES ($1, $2, $3, $4)")
-                            .bind(&t.name)
-                            .bind(c.outbox_id)
-                            .bind(key)
-                            .bind(if r.reason.is_empty() { "(no reason given)" } else { r.reason.as_str() })
-                            .execute(&mut *tx)
-                            .await?;
-                        round.rejected += 1;
-                        answered += 1;
+                    if accepted.contains(key.as_str()) {
+                        settled.delivered.push(c.outbox_id);
+                    } else if let Some(reason) = rejected.get(key.as_str()) {
+                        let reason = if reason.is_empty() {
+                            "(no reason given)"
+                        } else {
+                            reason
+                        };
+                        settled
+                            .rejected
+                            .push((c.outbox_id, key.clone(), reason.to_owned()));
                     } else {
                         // The receiver said nothing of it: try again later.
-                        round.dead += self
-                            .retry(&mut tx, c, "not in the receiver's answer")
-                            .await? as usize;
-                        round.failed += 1;
+                        settled.retry(c, "not in the receiver's answer", self.target.max_attempts);
                     }
                 }
-                let outcome = if answered == keys.len() {
+                let outcome = if settled.retried.is_empty() {
                     "delivered"
                 } else {
                     "partial"
                 };
-                (Some(status as i32), outcome, None)
+                // status 0: nothing was sent (every record unreadable)
+                (Some(i32::from(status)).filter(|s| *s != 0), outcome, None)
             }
             Err(failure) => {
                 for (_, c) in &keys {
-                    round.dead += self.retry(&mut tx, c, &failure.reason).await? as usize;
-                    round.failed += 1;
+                    settled.retry(c, &failure.reason, self.target.max_attempts);
                 }
                 (
                     failure.status.map(i32::from),
@@ -213,6 +236,11 @@ impl Worker {
                 )
             }
         };
+        settled.apply(&mut tx, &t.name, batch_id).await?;
+        round.delivered = settled.delivered.len();
+        round.rejected = settled.rejected.len();
+        round.failed = settled.retried.len();
+        round.dead = settled.retried.iter().filter(|r| r.dead).count();
         sqlx::query(
             "INSERT INTO sync_batch (batch_id, target, records, bytes, duration_ms, http_status, outcome, accepted, rejected, error)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -243,32 +271,6 @@ impl Worker {
             .increment(1);
         tracing::info!(batch_id = %batch_id, records = claimed.len(), bytes = body.len(), duration_ms, outcome, "batch sent");
         Ok(round)
-    }
-
-    /// Schedules another attempt, or dead-letters; true when dead.
-    async fn retry(
-        &self,
-        tx: &mut PgConnection,
-        c: &Claimed,
-        reason: &str,
-    ) -> anyhow::Result<bool> {
-        let attempts = c.attempts + 1;
-        let dead = attempts >= self.target.max_attempts as i32;
-        let next = Utc::now() + chrono::Duration::from_std(backoff(attempts - 1))?;
-        sqlx::query(
-            "UPDATE sync_delivery SET attempts = $3, status = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
-                 next_attempt_at = $5, last_error = $6
-             WHERE target = $1 AND outbox_id = $2",
-        )
-        .bind(&self.target.name)
-        .bind(c.outbox_id)
-        .bind(attempts)
-        .bind(dead)
-        .bind(next)
-        .bind(reason)
-        .execute(tx)
-        .await?;
-        Ok(dead)
     }
 
     async fn post(&self, body: &[u8]) -> Result<(u16, Answer), Failure> {
@@ -316,27 +318,111 @@ struct Failure {
     reason: String,
 }
 
-async fn mark(
-    tx: &mut PgConnection,
-    target: &str,
+/// A record to try again later (or dead-letter).
+struct Retry {
     outbox_id: i64,
-    status: &str,
-    batch_id: Uuid,
-    reason: Option<&str>,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE sync_delivery SET status = $3, batch_id = $4, last_error = $5,
-             delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END
-         WHERE target = $1 AND outbox_id = $2",
-    )
-    .bind(target)
-    .bind(outbox_id)
-    .bind(status)
-    .bind(batch_id)
-    .bind(reason)
-    .execute(tx)
-    .await?;
-    Ok(())
+    attempts: i32,
+    dead: bool,
+    next_attempt_at: chrono::DateTime<Utc>,
+    reason: String,
+}
+
+/// How each record of a batch ended.
+#[derive(Default)]
+struct Settled {
+    delivered: Vec<i64>,
+    /// `(outbox_id, record key, reason)`
+    rejected: Vec<(i64, String, String)>,
+    retried: Vec<Retry>,
+}
+
+impl Settled {
+    fn dead_letter(&mut self, c: &Claimed, reason: &str) {
+        self.retried.push(Retry {
+            outbox_id: c.outbox_id,
+            attempts: c.attempts + 1,
+            dead: true,
+            next_attempt_at: Utc::now(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Schedules another attempt after a backoff, or dead-letters after `max_attempts`.
+    fn retry(&mut self, c: &Claimed, reason: &str, max_attempts: u32) {
+        let attempts = c.attempts + 1;
+        let delay =
+            chrono::Duration::from_std(backoff(attempts - 1)).unwrap_or(chrono::Duration::hours(1));
+        self.retried.push(Retry {
+            outbox_id: c.outbox_id,
+            attempts,
+            dead: attempts >= max_attempts as i32,
+            next_attempt_at: Utc::now() + delay,
+            reason: reason.to_owned(),
+        });
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        target: &str,
+        batch_id: Uuid,
+    ) -> anyhow::Result<()> {
+        if !self.delivered.is_empty() {
+            sqlx::query(
+                "UPDATE sync_delivery SET status = 'delivered', batch_id = $3, last_error = NULL, delivered_at = now()
+                 WHERE target = $1 AND outbox_id = ANY($2)",
+            )
+            .bind(target)
+            .bind(&self.delivered)
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.rejected.is_empty() {
+            let ids: Vec<i64> = self.rejected.iter().map(|r| r.0).collect();
+            let keys: Vec<&str> = self.rejected.iter().map(|r| r.1.as_str()).collect();
+            let reasons: Vec<&str> = self.rejected.iter().map(|r| r.2.as_str()).collect();
+            sqlx::query(
+                "WITH r AS (SELECT * FROM unnest($2::int8[], $3::text[], $4::text[]) AS r(outbox_id, record_key, reason)),
+                 marked AS (
+                     UPDATE sync_delivery d SET status = 'rejected', batch_id = $5, last_error = r.reason
+                     FROM r WHERE d.target = $1 AND d.outbox_id = r.outbox_id)
+                 INSERT INTO sync_return (target, outbox_id, record_key, reason)
+                 SELECT $1, outbox_id, record_key, reason FROM r",
+            )
+            .bind(target)
+            .bind(&ids)
+            .bind(&keys)
+            .bind(&reasons)
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.retried.is_empty() {
+            let ids: Vec<i64> = self.retried.iter().map(|r| r.outbox_id).collect();
+            let attempts: Vec<i32> = self.retried.iter().map(|r| r.attempts).collect();
+            let dead: Vec<bool> = self.retried.iter().map(|r| r.dead).collect();
+            let next: Vec<chrono::DateTime<Utc>> =
+                self.retried.iter().map(|r| r.next_attempt_at).collect();
+            let reasons: Vec<&str> = self.retried.iter().map(|r| r.reason.as_str()).collect();
+            sqlx::query(
+                "UPDATE sync_delivery d SET attempts = r.attempts, status = CASE WHEN r.dead THEN 'dead' ELSE 'pending' END,
+                     next_attempt_at = r.next_attempt_at, last_error = r.reason
+                 FROM unnest($2::int8[], $3::int4[], $4::bool[], $5::timestamptz[], $6::text[])
+                     AS r(outbox_id, attempts, dead, next_attempt_at, reason)
+                 WHERE d.target = $1 AND d.outbox_id = r.outbox_id",
+            )
+            .bind(target)
+            .bind(&ids)
+            .bind(&attempts)
+            .bind(&dead)
+            .bind(&next)
+            .bind(&reasons)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Puts the records of a time range back in the queue of `target` (a replay
