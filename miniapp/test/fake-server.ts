@@ -1,9 +1,10 @@
 /**
  * An in-memory Yaojian server speaking the contract the mini-program uses:
- * enough of auth, drugs, scans and registrations (with Idempotency-Key replay
- * like the real one) to test behaviour end to end through `wx.request`.
+ * enough of auth, drugs, the sales policy, scans (with the buyer's remaining
+ * allowance) and registrations (with Idempotency-Key replay and the rolling
+ * window like the real one) to test behaviour end to end through `wx.request`.
  */
-import type { Alert, Drug, Inspection, PharmacySummary, PhotoRef, Registration } from '../miniprogram/api/contract'
+import type { Alert, Drug, Inspection, PharmacySummary, PhotoRef, Registration, SalesPolicy } from '../miniprogram/api/contract'
 
 export interface FakeRequest {
   method: string
@@ -57,8 +58,12 @@ export class FakeServer {
   /** WeChat codes whose account is bound. */
   boundCodes = new Set<string>(['bound-code'])
   inviteCode = 'GOOD1234'
-  /** Refuse registrations with this code (e.g. WINDOW_LIMIT_EXCEEDED). */
+  /** Refuse registrations with this code (e.g. MINOR_NOT_ALLOWED). */
   refuseWith = ''
+  /** The city's rules (`GET /policy`); the defaults of SPEC §4.2 unless a test changes them. */
+  policy: SalesPolicy = { per_sale_limit: 2, window_limit: 5, window_days: 7, window_action: 'block', refuse_minors: true }
+  /** Packages the (one) buyer bought at other pharmacies within the window. */
+  boughtElsewhere = 0
   private idem = new Map<string, { hash: string; res: FakeResponse }>()
   private n = 0
 
@@ -75,6 +80,7 @@ export class FakeServer {
     if (method === 'POST' && path === '/auth/wechat/login') return this.login(req.body.code)
     if (method === 'POST' && path === '/auth/wechat/bind') return this.bind(req.body)
     if (!this.authorised(req)) return problem(401, 'UNAUTHORIZED', '未登录或令牌无效')
+    if (method === 'GET' && path === '/policy') return { status: 200, body: this.policy }
     if (method === 'POST' && path === '/auth/logout') {
       this.tokens.delete(req.headers.Authorization.slice(7))
       return { status: 200, body: { ok: true } }
@@ -160,6 +166,7 @@ export class FakeServer {
       body: {
         scan_token: t, source: path === '/scan/id-card' ? 'id_card' : 'ss_card',
         name_masked: '张*', id_masked: '110105********002X', gender: 'female', age: 40, card_expired: false,
+        window_remaining: Math.max(0, this.policy.window_limit - this.bought()), window_days: this.policy.window_days,
       },
     }
   }
@@ -295,10 +302,18 @@ export class FakeServer {
     return { status: 200, body: { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size } }
   }
 
+  /** Packages the buyer has bought within the window, here and elsewhere. */
+  bought(): number {
+    return this.boughtElsewhere + this.registrations.reduce((n, r) => n + r.total_packages, 0)
+  }
+
   private decide(b: any): FakeResponse {
     if (b.scan_token && !this.scanTokens.has(b.scan_token)) return problem(422, 'SCAN_TOKEN_INVALID')
     if (!b.scan_token && !b.buyer) return problem(422, 'BUYER_REQUIRED')
     if (this.refuseWith) return problem(422, this.refuseWith)
+    const total = b.items.reduce((n: number, i: any) => n + i.quantity, 0)
+    const over = this.bought() + total > this.policy.window_limit
+    if (over && this.policy.window_action !== 'alert') return problem(422, 'WINDOW_LIMIT_EXCEEDED', '超过累计限购')
     const items = b.items.map((i: any) => {
       const d = DRUGS.find((x) => x.barcode === i.barcode)!
       return { ...i, drug_name: d.name, strength: d.strength, manufacturer: d.manufacturer, package_unit: d.package_unit }
@@ -309,7 +324,7 @@ export class FakeServer {
       buyer: { name_masked: '张*', id_masked: '110105********002X', gender: 'female', age: 40 },
       source: b.scan_token ? 'id_card' : 'manual', items,
       total_packages: items.reduce((n: number, i: any) => n + i.quantity, 0),
-      needs_review: !b.scan_token, alerts: [], created_at: '2026-01-05T14:03:00+08:00',
+      needs_review: !b.scan_token, alerts: over ? ['WINDOW_LIMIT'] : [], created_at: '2026-01-05T14:03:00+08:00',
       prescription_no: b.prescription_no, client_time: b.client_time,
     }
     this.registrations.push(r)

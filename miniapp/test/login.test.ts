@@ -1,7 +1,7 @@
-/** Login and bind pages. */
+/** Login and bind pages, driven through their buttons and inputs. */
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { installWx, settle, type WxMock } from './wx-mock'
-import { renderPage, tapEvent } from './simulate'
+import { renderPage, tap, text, type } from './simulate'
 import { getToken } from '../miniprogram/utils/session'
 
 let m: WxMock
@@ -27,16 +27,17 @@ describe('login page', () => {
     expect(m.navigations[0].url).toMatch(/^\/pages\/bind\/index\?bind_token=bind-\d+$/)
   })
 
-  it('shows what to do when offline, and the button tries again', async () => {
+  it('shows what to do when offline, and tapping 微信登录 tries again', async () => {
     m.fault = () => 'fail'
     const page = renderPage('login')
     page.instance.onLoad()
     await settle()
-    expect(page.data.error).toMatch(/网络不通/)
-    expect(page.querySelector('#error').dom.textContent).toMatch(/网络不通/)
+    expect(text(page, '#error')).toMatch(/网络不通，请检查网络后重试/)
+    expect(text(page, '#login')).toBe('微信登录')
     m.fault = () => undefined
-    await page.instance.signIn()
+    await tap(page, '#login')
     expect(m.navigations).toEqual([{ api: 'reLaunch', url: '/pages/home/index' }])
+    expect(getToken()).toMatch(/^tok-/)
   })
 })
 
@@ -49,24 +50,30 @@ describe('bind page', () => {
     page.instance.onLoad({ bind_token: r.bindToken })
     return page
   }
+  const binds = () => m.server.requests.filter((r) => r.path === '/auth/wechat/bind')
 
-  it('binds with the invite code and opens home', async () => {
+  it('the button does nothing until a code is typed; with the code it binds and opens home', async () => {
     const page = await bindPage()
-    page.instance.onInput(tapEvent({}, { value: 'GOOD1234' }))
-    await page.instance.bind()
+    await tap(page, '#bind')
+    expect(binds()).toHaveLength(0) // disabled while empty
+    await type(page, '#invite', 'GOOD1234')
+    await tap(page, '#bind')
+    expect(binds()[0].body).toMatchObject({ invite_code: 'GOOD1234' })
     expect(getToken()).toMatch(/^tok-/)
     expect(m.navigations).toEqual([{ api: 'reLaunch', url: '/pages/home/index' }])
   })
 
-  it('after a wrong code says so, fetches a fresh bind token, and the right code then works', async () => {
+  it('after a wrong code says so under the field, fetches a fresh bind token, and the right code then works', async () => {
     const page = await bindPage()
-    const first = page.data.bindToken
-    page.instance.onInput(tapEvent({}, { value: 'WRONG' }))
-    await page.instance.bind()
-    expect(page.data.error).toMatch(/邀请码不正确/)
-    expect(page.data.bindToken).not.toBe(first)
-    page.instance.onInput(tapEvent({}, { value: 'GOOD1234' }))
-    await page.instance.bind()
+    await type(page, '#invite', 'WRONG')
+    await tap(page, '#bind')
+    expect(text(page, '#invite')).toMatch(/邀请码不正确或已过期，请核对后重输/)
+    const [first] = binds()
+    await type(page, '#invite', 'GOOD1234')
+    expect(text(page, '#invite')).not.toMatch(/邀请码不正确/) // typing clears the message
+    await tap(page, '#bind')
+    const second = binds()[1]
+    expect(second.body.bind_token).not.toBe(first.body.bind_token) // single use: a fresh one was fetched
     expect(m.navigations).toEqual([{ api: 'reLaunch', url: '/pages/home/index' }])
   })
 })

@@ -1,16 +1,21 @@
 /**
  * Weak network: a sale keeps its Idempotency-Key through every retry, waits in
  * storage across an app restart, asks for a re-scan when its scan expired, and
- * a refusal is never retried.
+ * a refusal is never retried. Inspection drafts waiting for the network go out
+ * by the same mechanism (utils/outbox.ts), started by app.ts.
  */
-import { beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { installWx, settle, type WxMock } from './wx-mock'
 import { DRUGS } from './fake-server'
 import { saveSession } from '../miniprogram/utils/session'
 import type * as QueueModule from '../miniprogram/utils/queue'
+import type * as OutboxModule from '../miniprogram/utils/outbox'
+import type * as DraftModule from '../miniprogram/utils/inspection-draft'
 
 let m: WxMock
 let queue: typeof QueueModule
+let outbox: typeof OutboxModule
+let drafts: typeof DraftModule
 
 /** Loads the app's modules afresh, as a restarted mini-program would (storage stays). */
 function startApp(storage?: Map<string, string>, server = m?.server) {
@@ -18,6 +23,28 @@ function startApp(storage?: Map<string, string>, server = m?.server) {
   m = installWx(server, storage)
   require('../miniprogram/api/auth')
   queue = require('../miniprogram/utils/queue')
+  outbox = require('../miniprogram/utils/outbox')
+  drafts = require('../miniprogram/utils/inspection-draft')
+}
+
+/** The app as WeChat starts it: app.ts registers App({ onLaunch, onShow }). */
+function launchApp(): { onLaunch(): void; onShow(): void } {
+  let app: any
+  ;(globalThis as any).App = (o: unknown) => {
+    app = o
+  }
+  require('../miniprogram/app')
+  return app
+}
+
+/** A submitted inspection draft that could not be sent (as the form leaves it). */
+function pendingDraft(pharmacyId = 'p1', key = 'ikey-1'): DraftModule.Draft {
+  const d: DraftModule.Draft = {
+    pharmacyId, pharmacyName: '仁和大药房', key, result: 'compliant', findings: '', disposition: 'none', photos: [],
+    pending: true, submittedAt: '2026-01-05T15:00:00+08:00',
+  }
+  drafts.saveDraft(d)
+  return d
 }
 
 function sale(scanToken: string, key = 'key-1'): QueueModule.Sale {
@@ -36,6 +63,7 @@ async function scanned(): Promise<string> {
   return (await scanPhoto('id_card', 'wxfile://card.jpg')).scan_token
 }
 
+afterEach(() => outbox.stopAutoRetry())
 beforeEach(() => {
   startApp(new Map(), new (require('./fake-server').FakeServer)())
   saveSession(m.server.signIn())
@@ -124,7 +152,7 @@ describe('queue', () => {
     await queue.submitSale(sale(token, 'a'))
     await queue.submitSale(sale(token, 'b'))
     expect(queue.pendingCount()).toBe(2)
-    queue.startAutoRetry()
+    outbox.startAutoRetry()
     let attempts = 0
     m.fault = () => (attempts++, 'fail')
     m.networkHandlers.forEach((h) => h({ isConnected: true, networkType: '4g' }))
@@ -136,7 +164,6 @@ describe('queue', () => {
     await settle()
     expect(queue.pendingCount()).toBe(0)
     expect(m.server.registrations).toHaveLength(2)
-    queue.stopAutoRetry()
   })
 
   it('notifies listeners so pages show the pending count', async () => {
@@ -149,5 +176,72 @@ describe('queue', () => {
     await queue.flushQueue()
     off()
     expect(seen).toEqual([1, 0])
+  })
+})
+
+describe('inspection drafts in the outbox', () => {
+  it('the app sends waiting sales and inspections when it shows, each with its own kept key', async () => {
+    const token = await scanned()
+    m.fault = () => 'fail'
+    await queue.submitSale(sale(token))
+    pendingDraft()
+    expect(outbox.pendingAll()).toEqual({ registrations: 1, inspections: 1 })
+
+    startApp(m.storage) // closed and reopened
+    saveSession(m.server.signIn())
+    const app = launchApp()
+    app.onLaunch()
+    app.onShow()
+    await settle()
+    expect(m.server.registrations).toHaveLength(1)
+    expect(m.server.inspections).toHaveLength(1)
+    const create = m.server.requests.find((r) => /inspections$/.test(r.path))!
+    expect(create.headers['Idempotency-Key']).toBe('ikey-1')
+    expect(create.body).toMatchObject({ result: 'compliant', disposition: 'none', photo_keys: [], inspected_at: '2026-01-05T15:00:00+08:00' })
+    expect(outbox.pendingAll()).toEqual({ registrations: 0, inspections: 0 })
+  })
+
+  it('a signed-out app does not try', async () => {
+    pendingDraft()
+    m.wx.removeStorageSync('yaojian.token')
+    const app = launchApp()
+    app.onShow()
+    await settle()
+    expect(m.server.requests).toHaveLength(0)
+  })
+
+  it('a refusal is kept with its message, never retried, and not counted as waiting', async () => {
+    pendingDraft()
+    m.server.pharmacies = m.server.pharmacies.filter((p) => p.id !== 'p1')
+    await outbox.flushAll()
+    const [d] = drafts.listDrafts()
+    expect(d).toMatchObject({ pending: false, refused: { code: 'PHARMACY_NOT_FOUND', message: '药店不存在或不在您的辖区' } })
+    expect(d.key).not.toBe('ikey-1') // the corrected form is another request
+    expect(drafts.refusedDrafts()).toHaveLength(1)
+    const reached = m.server.requests.length
+    await outbox.flushAll()
+    await drafts.sendDraft('p1')
+    expect(m.server.requests.length).toBe(reached)
+  })
+
+  it('stops at the first draft still offline, and keeps trying on later occasions', async () => {
+    pendingDraft('p1', 'a')
+    pendingDraft('p2', 'b')
+    let attempts = 0
+    m.fault = () => (attempts++, 'fail')
+    const r = await drafts.flushDrafts()
+    expect(r.pending).toBe(2)
+    expect(attempts).toBe(1)
+    expect(drafts.listDrafts()[0]).toMatchObject({ pending: true, attempts: 1, message: expect.stringMatching(/网络不通.*网络恢复后自动重新提交/) })
+    m.fault = () => undefined
+    await drafts.flushDrafts()
+    expect(m.server.inspections.map((i) => i.pharmacy_id).sort()).toEqual(['p1', 'p2'])
+    expect(drafts.listDrafts()).toEqual([])
+  })
+
+  it('a draft still being written is never sent on its own', async () => {
+    drafts.saveDraft({ ...pendingDraft(), pending: false })
+    await outbox.flushAll()
+    expect(m.server.requests).toHaveLength(0)
   })
 })

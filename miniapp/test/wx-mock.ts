@@ -17,18 +17,36 @@ export interface WxMock {
   wxCode: string
   scanResults: string[]
   photo: { path: string; size: number } | null
+  /** Local files that are gone (temporary paths do not survive every restart). */
+  missingFiles: Set<string>
   navigations: { api: string; url: string }[]
   downloads: { url: string; header: Record<string, string> }[]
   modals: string[]
   toasts: string[]
   modalConfirm: boolean
+  clipboard: string
   networkHandlers: ((r: { isConnected: boolean; networkType: string }) => void)[]
+  /** wx callbacks scheduled and not yet delivered (what `settle` waits for). */
+  inflight: number
   wx: any
 }
 
-/** Lets pending callbacks and promise chains run. */
-export async function settle(rounds = 10): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise((r) => setTimeout(r, 0))
+let current: WxMock | null = null
+
+/**
+ * Lets pending wx callbacks and the promise chains they start run, until the
+ * mock has nothing in flight for `quiet` event-loop turns in a row. Counts
+ * turns, never time; fails loudly if the app never goes quiet.
+ */
+export async function settle(quiet = 3): Promise<void> {
+  let calm = 0
+  for (let i = 0; i < 2000; i++) {
+    await new Promise((r) => setTimeout(r, 0))
+    if (!current || current.inflight === 0) {
+      if (++calm >= quiet) return
+    } else calm = 0
+  }
+  throw new Error('settle: wx calls still in flight after 2000 turns')
 }
 
 export function installWx(server = new FakeServer(), storage = new Map<string, string>()): WxMock {
@@ -39,13 +57,26 @@ export function installWx(server = new FakeServer(), storage = new Map<string, s
     wxCode: 'bound-code',
     scanResults: [],
     photo: { path: 'wxfile://card.jpg', size: 300000 },
+    missingFiles: new Set(),
     navigations: [],
     downloads: [],
     modals: [],
     toasts: [],
     modalConfirm: true,
+    clipboard: '',
     networkHandlers: [],
+    inflight: 0,
     wx: null,
+  }
+  current = m
+
+  /** Delivers a wx callback on a later turn, counted so `settle` knows it is coming. */
+  const later = (fn: () => void) => {
+    m.inflight++
+    setTimeout(() => {
+      m.inflight--
+      fn()
+    }, 0)
   }
 
   const parse = (url: string, method: string, header: Record<string, string>, body: unknown): FakeRequest => {
@@ -60,14 +91,14 @@ export function installWx(server = new FakeServer(), storage = new Map<string, s
   }
 
   const exchange = (req: FakeRequest, ok: (status: number, body: unknown, headers: Record<string, string>) => void, fail: (errMsg: string) => void) => {
-    setTimeout(() => {
+    later(() => {
       const f = m.fault(req)
       if (f === 'fail') return fail('request:fail net::ERR_INTERNET_DISCONNECTED')
       if (f === 'timeout') return fail('request:fail timeout')
       const res = m.server.handle(req)
       if (f === 'timeout-after') return fail('request:fail timeout')
       ok(res.status, res.body === undefined ? '' : JSON.parse(JSON.stringify(res.body)), res.headers || {})
-    }, 0)
+    })
   }
 
   const cb = (o: any, name: string, arg: any) => {
@@ -79,7 +110,7 @@ export function installWx(server = new FakeServer(), storage = new Map<string, s
     getStorageSync: (k: string) => (storage.has(k) ? JSON.parse(storage.get(k)!) : ''),
     setStorageSync: (k: string, v: unknown) => void storage.set(k, JSON.stringify(v)),
     removeStorageSync: (k: string) => void storage.delete(k),
-    login: (o: any) => setTimeout(() => cb(o, 'success', { code: m.wxCode, errMsg: 'login:ok' }), 0),
+    login: (o: any) => later(() => cb(o, 'success', { code: m.wxCode, errMsg: 'login:ok' })),
     request: (o: any) =>
       exchange(
         parse(o.url, o.method || 'GET', o.header || {}, o.data),
@@ -87,29 +118,34 @@ export function installWx(server = new FakeServer(), storage = new Map<string, s
         (errMsg) => cb(o, 'fail', { errMsg }),
       ),
     uploadFile: (o: any) =>
-      exchange(
+      m.missingFiles.has(o.filePath)
+        ? later(() => cb(o, 'fail', { errMsg: 'uploadFile:fail file not found' }))
+        : exchange(
         { ...parse(o.url, 'POST', o.header || {}, undefined), body: { [o.name]: o.filePath } },
         (statusCode, data) => cb(o, 'success', { statusCode, data: typeof data === 'string' ? data : JSON.stringify(data) }),
         (errMsg) => cb(o, 'fail', { errMsg: errMsg.replace('request', 'uploadFile') }),
       ),
     chooseMedia: (o: any) =>
-      setTimeout(() => {
+      later(() => {
         if (!m.photo) return cb(o, 'fail', { errMsg: 'chooseMedia:fail cancel' })
         cb(o, 'success', { tempFiles: [{ tempFilePath: m.photo.path, size: m.photo.size, fileType: 'image' }], type: 'image' })
-      }, 0),
-    compressImage: (o: any) => setTimeout(() => cb(o, 'success', { tempFilePath: `${o.src}.small.jpg` }), 0),
+      }),
+    compressImage: (o: any) => later(() => cb(o, 'success', { tempFilePath: `${o.src}.small.jpg` })),
     scanCode: (o: any) =>
-      setTimeout(() => {
+      later(() => {
         const r = m.scanResults.shift()
         if (r === undefined) cb(o, 'fail', { errMsg: 'scanCode:fail cancel' })
         else cb(o, 'success', { result: r, scanType: 'EAN_13' })
-      }, 0),
+      }),
     showModal: (o: any) => {
       m.modals.push(o.content)
-      setTimeout(() => cb(o, 'success', { confirm: m.modalConfirm, cancel: !m.modalConfirm }), 0)
+      later(() => cb(o, 'success', { confirm: m.modalConfirm, cancel: !m.modalConfirm }))
     },
     showToast: (o: any) => void m.toasts.push(o.title),
-    setClipboardData: (o: any) => cb(o, 'success', {}),
+    setClipboardData: (o: any) => {
+      m.clipboard = o.data
+      cb(o, 'success', {})
+    },
     stopPullDownRefresh: () => undefined,
     setNavigationBarTitle: () => undefined,
     previewImage: () => undefined,
@@ -124,11 +160,18 @@ export function installWx(server = new FakeServer(), storage = new Map<string, s
       )
     },
     onNetworkStatusChange: (fn: any) => void m.networkHandlers.push(fn),
+    // What tdesign-miniprogram asks of the runtime: the base library of project.config.json.
+    getAppBaseInfo: () => ({ SDKVersion: '3.4.0', language: 'zh_CN', theme: 'light' }),
+    getSystemInfoSync: () => ({ SDKVersion: '3.4.0', windowWidth: 375, windowHeight: 667, screenWidth: 375, screenHeight: 667, pixelRatio: 2, statusBarHeight: 20, platform: 'devtools' }),
+    getWindowInfo: () => ({ windowWidth: 375, windowHeight: 667, screenWidth: 375, screenHeight: 667, pixelRatio: 2, statusBarHeight: 20, safeArea: { top: 20, bottom: 667, left: 0, right: 375, width: 375, height: 647 } }),
+    getDeviceInfo: () => ({ platform: 'devtools', system: 'iOS 17' }),
+    nextTick: (fn: () => void) => later(fn),
   }
   for (const api of ['navigateTo', 'redirectTo', 'reLaunch']) {
     m.wx[api] = (o: any) => void m.navigations.push({ api, url: o.url })
   }
   m.wx.navigateBack = () => void m.navigations.push({ api: 'navigateBack', url: '' })
   ;(globalThis as any).wx = m.wx
+  ;(globalThis as any).getApp = () => ({ globalData: {} })
   return m
 }

@@ -49,6 +49,23 @@ export class NetworkError extends Error {
 }
 
 /**
+ * The file to upload is no longer on the phone (a temporary photo path does
+ * not survive every restart of WeChat): sending again cannot help, the user
+ * has to take the photo again.
+ */
+export class LocalFileError extends Error {
+  constructor(errMsg: string) {
+    super(errMsg)
+    this.name = 'LocalFileError'
+  }
+
+  /** `wx.uploadFile`'s fail messages that mean the local file, not the network. */
+  static matches(errMsg: string): boolean {
+    return /file not (found|exist)|no such file|not a file|invalid file ?path|filePath.*(invalid|not)/i.test(errMsg)
+  }
+}
+
+/**
  * Whether sending the same request again later may succeed: network trouble,
  * 408/429/5xx, a duplicate still in progress, or an expired sign-in (the
  * queue retries after the clerk signs in again). Other 4xx are refusals.

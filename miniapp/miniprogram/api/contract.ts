@@ -40,6 +40,7 @@ export type Query<P extends Path, M extends Method> = Operation<P, M> extends {
 
 export type Drug = Schemas['Drug']
 export type ScanResult = Schemas['ScanResult']
+export type SalesPolicy = Schemas['SalesPolicy']
 export type NewRegistration = Schemas['NewRegistration']
 export type NewItem = Schemas['NewItem']
 export type Registration = Schemas['Registration']

@@ -6,7 +6,7 @@
  * repeats the call: tokens live 2 hours, a clerk's shift is longer.
  */
 import { API_BASE, REQUEST_TIMEOUT_MS } from '../config'
-import { ApiError, NetworkError } from './api-error'
+import { ApiError, LocalFileError, NetworkError } from './api-error'
 import type { Body, Method, Ok, Path } from './contract'
 import { getToken } from '../utils/session'
 
@@ -146,7 +146,7 @@ function sendFile<P extends Path>(path: P, filePath: string, name: string): Prom
         if (res.statusCode >= 200 && res.statusCode < 300) resolve(data as Ok<P, 'post'>)
         else reject(ApiError.fromResponse(res.statusCode, data))
       },
-      fail: (e) => reject(new NetworkError(e.errMsg)),
+      fail: (e) => reject(LocalFileError.matches(e.errMsg) ? new LocalFileError(e.errMsg) : new NetworkError(e.errMsg)),
     })
   })
 }

@@ -3,7 +3,7 @@
  * Every `code` the server can answer (SPEC §3–§5, OpenAPI `x-error-codes`)
  * must be here; test/errors.test.ts fails when one is missing.
  */
-import { ApiError, NetworkError } from '../api/api-error'
+import { ApiError, LocalFileError, NetworkError } from '../api/api-error'
 
 export const ERROR_MESSAGES: Record<string, string> = {
   // Malformed requests: a fault of this app, not of the user.
@@ -75,7 +75,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   PHONE_INVALID: '手机号不正确，请输入 11 位手机号',
   // Sale rules (SPEC §4.2).
   MINOR_NOT_ALLOWED: '购买人未满 18 周岁，不得销售此类药品',
-  PURCHASE_LIMIT_EXCEEDED: '超过单次限购数量（无处方每次最多 2 盒），请减少数量或录入处方号',
+  PURCHASE_LIMIT_EXCEEDED: '超过单次限购数量，请按页面提示减少数量或录入处方号',
   PRESCRIPTION_REQUIRED: '含处方药，请录入处方号后再提交',
   WINDOW_LIMIT_EXCEEDED: '该购买人近期在全市累计购买已达上限，本次不得销售',
   DRUG_NOT_FOUND: '药品不在目录中，请核对条形码；如确属特殊药品请联系区局补录',
@@ -145,6 +145,7 @@ export const NETWORK_MESSAGE = '网络不通，请检查网络后重试'
 /** The sentence to show for any failure. */
 export function messageFor(err: unknown): string {
   if (err instanceof NetworkError) return err.timeout ? '网络超时，请稍后重试' : NETWORK_MESSAGE
+  if (err instanceof LocalFileError) return '照片文件已不在手机上，请删除该照片后重新拍照'
   if (err instanceof ApiError) {
     const known = ERROR_MESSAGES[err.code]
     if (known) return known

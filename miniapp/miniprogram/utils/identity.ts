@@ -11,6 +11,9 @@ export interface BuyerView {
   source: 'id_card' | 'ss_card' | 'manual'
   genderLabel: string
   sourceLabel: string
+  /** From a scan: packages the buyer may still buy across all pharmacies in `windowDays`. Unknown when typed in. */
+  windowRemaining?: number
+  windowDays?: number
 }
 
 const SOURCE_LABELS = { id_card: '身份证', ss_card: '社保卡', manual: '手工录入' }
@@ -25,6 +28,8 @@ export function fromScan(s: ScanResult): BuyerView {
     source: s.source,
     genderLabel: s.gender === 'male' ? '男' : '女',
     sourceLabel: SOURCE_LABELS[s.source],
+    windowRemaining: s.window_remaining,
+    windowDays: s.window_days,
   }
 }
 

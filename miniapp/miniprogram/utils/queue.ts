@@ -4,13 +4,13 @@
  * the SAME Idempotency-Key: if the first attempt did reach the server and only
  * its answer was lost, the server replays that answer and registers nothing
  * twice. A refusal is never retried; an expired scan asks for a re-scan.
+ * utils/outbox.ts decides when to retry (network back, app shown, a timer).
  */
 import { createRegistration } from '../api/registrations'
 import { ApiError, isTransient } from '../api/api-error'
 import type { Drug, NewRegistration, Registration } from '../api/contract'
 import { messageFor } from './errors'
 import { isoDateTime } from './dates'
-import { QUEUE_RETRY_MS } from '../config'
 
 const STORAGE_KEY = 'yaojian.queue'
 
@@ -18,6 +18,8 @@ export type QueueStatus = 'pending' | 'needs_rescan' | 'refused'
 
 /** A drug line as composed, kept so a re-scan can prefill the sale. */
 export interface SaleLine {
+  /** The drug's barcode: the line's key in the page's list (one line per product). */
+  barcode?: string
   drug: Drug
   quantity: number
   batch_no: string
@@ -147,26 +149,4 @@ async function doFlush(): Promise<FlushResult> {
     }
   }
   return { created, pending: pendingCount() }
-}
-
-let started = false
-let timer: number | undefined
-
-/** Retries when the network comes back and on a timer; app.onShow also flushes. */
-export function startAutoRetry(): void {
-  if (started) return
-  started = true
-  wx.onNetworkStatusChange((res) => {
-    if (res.isConnected) void flushQueue()
-  })
-  timer = setInterval(() => {
-    if (pendingCount() > 0) void flushQueue()
-  }, QUEUE_RETRY_MS) as unknown as number
-}
-
-/** For tests: forget the timer and handlers. */
-export function stopAutoRetry(): void {
-  if (timer !== undefined) clearInterval(timer)
-  timer = undefined
-  started = false
 }

@@ -18,7 +18,10 @@ export function confirmBox(content: string, confirmText = '确定'): Promise<boo
   })
 }
 
+/** Card-reader failures (utils/card-reader.ts) carry their own Chinese message saying what to do. */
+const READER_ERRORS = ['CardReaderError', 'NoReaderError']
+
 export function showError(err: unknown, title = '未能完成'): Promise<void> {
-  if (err instanceof Error && err.name === 'NoReaderError') return alertBox(err.message, title)
+  if (err instanceof Error && READER_ERRORS.includes(err.name)) return alertBox(err.message, title)
   return alertBox(messageFor(err), title)
 }

@@ -1,7 +1,13 @@
-/** Home: the big buttons for the user's role, the pending-queue count and what needs the clerk's attention. */
+/**
+ * Home: the big buttons for the user's role, what waits to be sent (sales
+ * and inspections, with their counts) and what needs the user's attention.
+ */
 import { logout } from '../../api/auth'
 import type { User } from '../../api/contract'
-import { attention, flushQueue, onQueueChange, pendingCount, removeQueued, type QueuedSale } from '../../utils/queue'
+import { refusedDrafts, pendingDrafts, clearDraft } from '../../utils/inspection-draft'
+import { flushAll, flushIfPending, onOutboxChange } from '../../utils/outbox'
+import { refreshPolicy } from '../../utils/policy'
+import { attention, pendingCount, removeQueued, type QueuedSale } from '../../utils/queue'
 import { getUser, isInspector, isPharmacyStaff } from '../../utils/session'
 import { confirmBox, toast } from '../../utils/ui'
 
@@ -12,7 +18,14 @@ const ROLE_LABELS: Record<string, string> = {
   city_admin: '市局管理员',
 }
 
-let unsubscribe: (() => void) | null = null
+interface DraftRow {
+  pharmacyId: string
+  name: string
+  message: string
+}
+
+/** Each rendered page's subscription (a page can be open twice in the stack). */
+const subscriptions = new WeakMap<object, () => void>()
 
 Component({
   data: {
@@ -21,17 +34,22 @@ Component({
     isPharmacy: false,
     isManager: false,
     isInspector: false,
+    /** Sales waiting for the network. */
     pending: 0,
+    /** Submitted inspections waiting for the network. */
+    pendingInspections: 0,
     attention: [] as QueuedSale[],
+    /** Inspections the server refused: to correct or discard. */
+    refusedInspections: [] as DraftRow[],
     flushing: false,
   },
   lifetimes: {
     attached() {
-      unsubscribe = onQueueChange((q) => this.showQueue(q))
+      subscriptions.set(this, onOutboxChange(() => this.showQueue()))
     },
     detached() {
-      unsubscribe?.()
-      unsubscribe = null
+      subscriptions.get(this)?.()
+      subscriptions.delete(this)
     },
   },
   methods: {
@@ -49,15 +67,32 @@ Component({
         isInspector: isInspector(user),
       })
       this.showQueue()
+      // Keep the city's sales rules fresh for the counter (used offline from storage).
+      if (isPharmacyStaff(user)) void refreshPolicy()
+      // Back on the home page: whatever still waits is tried again.
+      return flushIfPending()
     },
-    showQueue(q?: QueuedSale[]) {
-      this.setData({ pending: pendingCount(q), attention: attention(q) })
+    showQueue() {
+      this.setData({
+        pending: pendingCount(),
+        pendingInspections: pendingDrafts().length,
+        attention: attention(),
+        refusedInspections: refusedDrafts().map((d) => ({
+          pharmacyId: d.pharmacyId,
+          name: d.pharmacyName || '检查记录',
+          message: d.refused!.message,
+        })),
+      })
     },
     async retryNow() {
+      if (this.data.flushing) return
       this.setData({ flushing: true })
       try {
-        const r = await flushQueue()
-        toast(r.pending ? `仍有 ${r.pending} 笔未提交，请检查网络` : `已提交 ${r.created.length} 笔`, r.pending ? 'none' : 'success')
+        const left = await flushAll()
+        const n = left.registrations + left.inspections
+        toast(n ? `仍有 ${n} 条未提交，请检查网络后再试` : '已全部提交', n ? 'none' : 'success')
+      } catch {
+        toast('仍未提交，请检查网络后再试')
       } finally {
         this.setData({ flushing: false })
         this.showQueue()
@@ -68,6 +103,17 @@ Component({
     },
     dismiss(e: WechatMiniprogram.BaseEvent) {
       removeQueued(String(e.currentTarget.dataset.key))
+      this.showQueue()
+    },
+    /** A refused inspection: open the form with its message to correct it. */
+    fixInspection(e: WechatMiniprogram.BaseEvent) {
+      const { id, name } = e.currentTarget.dataset as { id: string; name: string }
+      wx.navigateTo({ url: `/pages/inspect/index?id=${id}&name=${encodeURIComponent(name)}` })
+    },
+    async discardInspection(e: WechatMiniprogram.BaseEvent) {
+      const { id, name } = e.currentTarget.dataset as { id: string; name: string }
+      if (!(await confirmBox(`放弃 ${name} 的这条检查记录？已填写的内容将清除。`, '放弃'))) return
+      clearDraft(id)
       this.showQueue()
     },
     goRegister() {
@@ -86,8 +132,8 @@ Component({
       wx.navigateTo({ url: '/pages/staff/index' })
     },
     async logout() {
-      const n = pendingCount()
-      if (n > 0 && !(await confirmBox(`还有 ${n} 笔登记未提交，退出后需重新登录才能继续提交。确定退出？`, '退出'))) return
+      const n = pendingCount() + pendingDrafts().length
+      if (n > 0 && !(await confirmBox(`还有 ${n} 条记录未提交，退出后需重新登录才能继续提交。确定退出？`, '退出'))) return
       await logout()
       wx.reLaunch({ url: '/pages/login/index' })
     },

@@ -2,17 +2,21 @@
  * The inspection form: result, findings, disposition, photos. The rules are
  * explained while filling in (utils/inspection-rules.ts); photos are uploaded
  * as soon as they are taken; the draft and its Idempotency-Key live in storage
- * (utils/inspection-draft.ts) so a submit lost to the network is sent again
- * with the same key and records one inspection.
+ * (utils/inspection-draft.ts). A submit lost to the network leaves the draft
+ * pending and locked: it is sent again automatically (network back, app or
+ * page shown) or at once with “重新提交”, with the same key, recording one
+ * inspection. A refusal unlocks the form with the table's message.
  */
 import { uploadPhoto } from '../../api/inspection'
 import { isTransient } from '../../api/api-error'
 import type { Disposition, InspectionResult, NewInspection } from '../../api/contract'
 import { isoDateTime } from '../../utils/dates'
-import { fieldMessages, messageFor } from '../../utils/errors'
-import { clearDraft, openDraft, saveDraft, submitDraft, type Draft, type DraftPhoto } from '../../utils/inspection-draft'
+import { messageFor } from '../../utils/errors'
+import {
+  clearDraft, loadDraft, onDraftsChange, openDraft, reopenDraft, saveDraft, sendDraft, submitDraft, type Draft, type DraftPhoto,
+} from '../../utils/inspection-draft'
 import { checkInspection, MAX_PHOTOS, RESULTS, type InspectionCheck } from '../../utils/inspection-rules'
-import { alertBox, confirmBox, showError, toast } from '../../utils/ui'
+import { alertBox, confirmBox, toast } from '../../utils/ui'
 
 /** `POST /inspection/photos` takes at most 10 MiB. */
 export const MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -37,6 +41,15 @@ function choosePhotos(count: number): Promise<{ path: string; size: number }[]> 
   })
 }
 
+/** What the page shows for a stored draft's state. */
+function notice(d: Draft): string {
+  if (d.pending) return d.message || '已提交，等待网络恢复后自动提交（不会重复记录）'
+  return d.refused ? `未能提交：${d.refused.message}` : ''
+}
+
+/** Each rendered page's subscription (a page can be open twice in the stack). */
+const subscriptions = new WeakMap<object, () => void>()
+
 Component({
   data: {
     pharmacyId: '',
@@ -46,8 +59,10 @@ Component({
     findings: '',
     disposition: '' as Disposition | '',
     photos: [] as DraftPhoto[],
-    /** Frozen body of a submit whose answer was lost; the form is locked while set. */
+    /** Frozen body of a submit whose answer was lost. */
     sent: null as NewInspection | null,
+    /** Submitted and waiting for the network: the form is locked and sent again automatically. */
+    pending: false,
     results: RESULTS,
     check: checkInspection({ result: '', findings: '', disposition: '', photos: 0 }) as InspectionCheck,
     uploading: 0,
@@ -57,41 +72,74 @@ Component({
     done: false,
     fieldErrors: {} as Record<string, string>,
   },
+  lifetimes: {
+    attached() {
+      subscriptions.set(this, onDraftsChange(() => this.onDraftChanged()))
+    },
+    detached() {
+      subscriptions.get(this)?.()
+      subscriptions.delete(this)
+    },
+  },
   methods: {
     onLoad(query: Record<string, string | undefined>) {
-      const d = openDraft(query.id || '')
+      const name = query.name ? decodeURIComponent(query.name) : ''
+      const d = openDraft(query.id || '', name)
+      this.setData({ pharmacyId: d.pharmacyId, name: name || d.pharmacyName || '' })
+      this.show(d)
+    },
+    /** Back on the form (or the app): a pending draft is sent again at once. */
+    onShow() {
+      if (this.data.pending && !this.data.busy) void sendDraft(this.data.pharmacyId)
+    },
+    /** Shows a stored draft: its content, whether it waits, and why it did not go through. */
+    show(d: Draft) {
       this.setData({
-        pharmacyId: d.pharmacyId,
-        name: query.name ? decodeURIComponent(query.name) : '',
         key: d.key,
         result: d.result,
         findings: d.findings,
         disposition: d.disposition,
         photos: d.photos,
         sent: d.sent || null,
-        unsentMessage: d.sent ? '上次提交未收到回复，内容已保存。请点“重新提交”（不会重复记录）' : '',
+        pending: !!d.pending,
+        unsentMessage: notice(d),
+        fieldErrors: d.refused?.fields || {},
       })
       this.recheck()
+    },
+    /** The draft changed outside this page (sent in the background when the network came back). */
+    onDraftChanged() {
+      if (!this.data.pending || this.data.busy || this.data.done) return
+      const d = loadDraft(this.data.pharmacyId)
+      if (d) {
+        this.show(d)
+        return
+      }
+      this.setData({ done: true, pending: false, sent: null, unsentMessage: '' })
+      toast('检查记录已提交', 'success')
+      wx.navigateBack({ delta: 1 })
     },
     draft(): Draft {
       const d = this.data
       return {
-        pharmacyId: d.pharmacyId, key: d.key, result: d.result, findings: d.findings,
+        ...(loadDraft(d.pharmacyId) || {}),
+        pharmacyId: d.pharmacyId, pharmacyName: d.name, key: d.key, result: d.result, findings: d.findings,
         disposition: d.disposition, photos: d.photos, sent: d.sent || undefined,
       }
     },
-    /** Re-explains the rules and saves the draft after every change. */
+    /** Re-explains the rules and saves the draft after every change (never while it waits: storage is then the truth). */
     recheck() {
       const d = this.data
       this.setData({
         check: checkInspection({ result: d.result, findings: d.findings, disposition: d.disposition, photos: d.photos.length }),
         uploading: d.photos.filter((p) => p.status === 'uploading').length,
       })
-      if (!this.data.done) saveDraft(this.draft())
+      if (!this.data.done && !this.data.pending && !this.data.busy) saveDraft(this.draft())
     },
     locked(): boolean {
-      if (this.data.sent) toast('正在等待上次提交的结果，内容已锁定')
-      return !!this.data.sent
+      const locked = this.data.pending || !!this.data.sent
+      if (locked) toast(this.data.sent ? '正在等待上次提交的结果，内容已锁定' : '已提交，等待网络恢复；如需修改请点“修改内容”')
+      return locked
     },
     pickResult(e: WechatMiniprogram.BaseEvent) {
       if (this.locked()) return
@@ -113,7 +161,7 @@ Component({
       this.recheck()
     },
     onFindings(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
-      if (this.data.sent) return
+      if (this.data.sent || this.data.pending) return
       this.setData({ findings: e.detail.value, fieldErrors: {} })
       this.recheck()
     },
@@ -138,13 +186,13 @@ Component({
       this.setData({ photos: this.data.photos.map((p) => (p.path === path ? { ...p, ...change } : p)) })
       this.recheck()
     },
-    /** Uploads one photo; resolves true when it has its key. */
+    /** Uploads one photo as soon as it is taken; resolves true when it has its key. */
     async upload(path: string): Promise<boolean> {
       this.setPhoto(path, { status: 'uploading', message: '' })
       try {
         const ref = await uploadPhoto(path)
         if (!this.data.photos.some((p) => p.path === path)) return true // removed meanwhile
-        this.setPhoto(path, { status: 'done', key: ref.key })
+        this.setPhoto(path, { status: 'done', key: ref.key, network: false })
         return true
       } catch (err) {
         const network = isTransient(err)
@@ -153,6 +201,7 @@ Component({
       }
     },
     retryPhoto(e: WechatMiniprogram.BaseEvent) {
+      if (this.data.pending) return sendDraft(this.data.pharmacyId) // the draft's own retry uploads it
       return this.upload(String(e.currentTarget.dataset.path))
     },
     removePhoto(e: WechatMiniprogram.BaseEvent) {
@@ -166,47 +215,35 @@ Component({
     },
     async submit() {
       if (this.data.busy) return
-      if (!this.data.sent) {
+      if (!this.data.sent && !this.data.pending) {
         const problems = this.data.check.problems
         if (problems.length) {
           await alertBox(problems.join('\n'), '请先补全')
           return
         }
       }
-      this.setData({ busy: true, unsentMessage: '' })
+      const draft = this.draft()
+      this.setData({ busy: true, unsentMessage: '', fieldErrors: {} })
       try {
-        if (!this.data.sent) {
-          // Photos not yet uploaded (taken offline, or failed) go first: the inspection names their keys.
-          const pending = this.data.photos.filter((p) => p.status !== 'done')
-          const ok = await Promise.all(pending.map((p) => this.upload(p.path)))
-          if (ok.includes(false)) {
-            const bad = this.data.photos.find((p) => p.status === 'failed')
-            this.setData({
-              unsentMessage: bad?.network ? '照片未能上传（网络不通），请有信号后重新提交' : `照片未能上传：${bad?.message || ''}，请删除该照片或重拍`,
-            })
-            return
-          }
-        }
-        const r = await submitDraft(this.draft(), isoDateTime())
+        // Photos not yet uploaded go first (utils/inspection-draft.ts), then the inspection with their keys.
+        const r = await submitDraft(draft, isoDateTime())
         if (r.outcome === 'created') {
+          this.setData({ sent: null, pending: false, done: true })
           toast('检查记录已提交', 'success')
-          this.setData({ sent: null, done: true })
           wx.navigateBack({ delta: 1 })
           return
         }
-        this.setData({
-          sent: openDraft(this.data.pharmacyId).sent || null,
-          unsentMessage: `${messageFor(r.error)}。内容已保存，请点“重新提交”（不会重复记录）`,
-        })
-      } catch (err) {
-        // A refusal: the draft is unlocked with a new key; show the table's message.
-        const d = openDraft(this.data.pharmacyId)
-        this.setData({ key: d.key, sent: null, fieldErrors: fieldMessages(err) })
-        await showError(err, '未能提交')
+        const stored = loadDraft(this.data.pharmacyId)
+        if (stored) this.show(stored)
+        if (r.outcome === 'refused') await alertBox(r.message, '未能提交')
       } finally {
         this.setData({ busy: false })
-        this.recheck()
       }
+    },
+    /** A submitted draft whose body has not left the phone (a photo did not upload) can still be changed. */
+    edit() {
+      const d = reopenDraft(this.data.pharmacyId)
+      if (d) this.show(d)
     },
     async discard() {
       const msg = this.data.sent

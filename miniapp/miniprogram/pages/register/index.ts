@@ -1,6 +1,7 @@
 /**
  * Registering a sale at the counter: buyer (photo of ID / social-security
- * card, card reader, or typed), drugs by barcode, rules explained, submit.
+ * card, card reader, or typed), drugs by barcode, the city's rules explained
+ * with the buyer's remaining allowance from the scan, submit.
  * The Idempotency-Key is made when the sale is composed and travels with it
  * through every retry (see utils/queue.ts); it is renewed only for a new sale
  * or after a refusal (a refused request created nothing).
@@ -15,8 +16,9 @@ import { ERROR_MESSAGES } from '../../utils/errors'
 import { checkIdNumber } from '../../utils/id-number'
 import { fromManual, fromScan, type BuyerView } from '../../utils/identity'
 import { findQueued, onQueueChange, pendingCount, removeQueued, submitSale, type SaleLine } from '../../utils/queue'
+import { cachedPolicy, DEFAULT_POLICY, refreshPolicy, type KnownPolicy } from '../../utils/policy'
 import { checkSale, type RuleCheck } from '../../utils/rules'
-import { alertBox, showError, toast } from '../../utils/ui'
+import { alertBox, confirmBox, showError, toast } from '../../utils/ui'
 import { uuid4 } from '../../utils/uuid'
 
 type MethodValue = CardKind | 'reader' | 'manual'
@@ -31,7 +33,8 @@ const METHODS: { value: MethodValue; label: string }[] = [
 /** Photos above this are compressed first (the server takes at most 4 MiB). */
 const MAX_PHOTO_BYTES = 4 * 1024 * 1024
 
-let unsubscribe: (() => void) | null = null
+/** Each rendered page's subscription (a page can be open twice in the stack). */
+const subscriptions = new WeakMap<object, () => void>()
 
 Component({
   data: {
@@ -46,7 +49,9 @@ Component({
     manualError: '',
     lines: [] as SaleLine[],
     prescriptionNo: '',
-    rule: checkSale([], '') as RuleCheck,
+    /** The city's rules (cached; the SPEC defaults only if never fetched). */
+    known: { policy: DEFAULT_POLICY, fetchedAt: '' } as KnownPolicy,
+    rule: checkSale([], '', { policy: DEFAULT_POLICY, fetchedAt: '' }) as RuleCheck,
     canSubmit: false,
     busy: '' as '' | 'scan' | 'drug' | 'submit',
     pending: 0,
@@ -54,20 +59,27 @@ Component({
   },
   lifetimes: {
     attached() {
-      unsubscribe = onQueueChange((q) => this.setData({ pending: pendingCount(q) }))
+      subscriptions.set(this, onQueueChange((q) => this.setData({ pending: pendingCount(q) })))
     },
     detached() {
-      unsubscribe?.()
-      unsubscribe = null
+      subscriptions.get(this)?.()
+      subscriptions.delete(this)
     },
   },
   methods: {
     onLoad(query: Record<string, string | undefined>) {
-      this.setData({ key: uuid4(), pending: pendingCount() })
+      this.setData({ key: uuid4(), pending: pendingCount(), known: cachedPolicy() })
       const old = query.rescan ? findQueued(query.rescan) : undefined
       if (old) {
-        this.setData({ rescanOf: old.key, lines: old.lines, prescriptionNo: old.body.prescription_no || '' })
+        this.setData({ rescanOf: old.key, lines: old.lines.map((l) => ({ ...l, barcode: l.drug.barcode })), prescriptionNo: old.body.prescription_no || '' })
       }
+      this.recheck()
+      return this.loadPolicy()
+    },
+    /** The rules as published now; offline the cached ones stay. */
+    async loadPolicy() {
+      const known = await refreshPolicy()
+      this.setData({ known })
       this.recheck()
     },
     onShow() {
@@ -157,7 +169,7 @@ Component({
       this.setData({ busy: 'drug' })
       try {
         const drug = await drugByBarcode(barcode)
-        this.setLines(lines.concat({ drug, quantity: 1, batch_no: '', trace_code: '' }))
+        this.setLines(lines.concat({ barcode: drug.barcode, drug, quantity: 1, batch_no: '', trace_code: '' }))
       } catch (err) {
         await showError(err, '未找到药品')
       } finally {
@@ -197,7 +209,9 @@ Component({
 
     // --- rules and submit --------------------------------------------------
     recheck() {
-      const rule = checkSale(this.data.lines, this.data.prescriptionNo, this.data.buyer?.age)
+      const b = this.data.buyer
+      const facts = b ? { age: b.age, windowRemaining: b.windowRemaining, windowDays: b.windowDays } : undefined
+      const rule = checkSale(this.data.lines, this.data.prescriptionNo, this.data.known, facts)
       const canSubmit = !!this.data.buyer && this.data.lines.length > 0 && rule.problems.length === 0
       this.setData({ rule, canSubmit })
     },
@@ -223,6 +237,7 @@ Component({
       if (!d.buyer) return void alertBox(ERROR_MESSAGES.BUYER_REQUIRED)
       if (!d.lines.length) return void alertBox('请扫描药品条形码')
       if (d.rule.problems.length) return void alertBox(d.rule.problems.join('\n'), '不能提交')
+      if (d.rule.overWindow && !(await confirmBox(`${d.rule.warnings.join('\n')}\n确定登记？`, '登记并报送'))) return
       this.setData({ busy: 'submit' })
       try {
         const r = await submitSale({
@@ -235,7 +250,7 @@ Component({
         if (d.rescanOf) removeQueued(d.rescanOf)
         if (r.outcome === 'created') {
           toast('登记成功', 'success')
-          if (r.registration.alerts.length) await alertBox('该购买人近期购买较多，已按规定报送区局。', '已登记')
+          if (r.registration.alerts.length) await alertBox('已登记。该购买人近期购买较多，已按规定报送区局。', '已登记')
         } else {
           await alertBox(`网络不通，本笔登记已保存（待提交 ${r.pending} 笔），网络恢复后自动提交，不会重复登记。`, '已保存')
         }
