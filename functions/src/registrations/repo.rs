@@ -1,4 +1,4 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder, Row, types::Json};
 use uuid::Uuid;
 
@@ -11,6 +11,7 @@ use shared::{
     },
     db::Statement,
     paging::PageRequest,
+    time::to_china,
 };
 
 /// Registrations are visible by their pharmacy and its district at sale time.
@@ -274,6 +275,57 @@ pub struct Filter {
     pub buyer_id_index: Option<Vec<u8>>,
 }
 
+impl Filter {
+    /// The China days `[from, to)` the filter spans, when it is only a span
+    /// of whole days (and scope): then the total is read from
+    /// `registration_count`.
+    fn whole_days(&self) -> Option<(Option<NaiveDate>, Option<NaiveDate>)> {
+        if self.barcode.is_some() || self.buyer_id_index.is_some() {
+            return None;
+        }
+        let day = |t: Option<DateTime<Utc>>| match t {
+            None => Some(None),
+            Some(t) => {
+                let local = to_china(t);
+                (local.time() == NaiveTime::MIN).then(|| Some(local.date_naive()))
+            }
+        };
+        Some((day(self.from)?, day(self.to)?))
+    }
+}
+
+/// `total` of a list: summed from the per-day counts when the filter is
+/// whole days, else counted row by row.
+fn push_total(qb: &mut QueryBuilder<'_, Postgres>, scope: &Scope, f: &Filter) {
+    let Some((from, to)) = f.whole_days() else {
+        qb.push("SELECT count(*) AS total FROM registration r WHERE ");
+        push_scope(qb, scope, SCOPE);
+        push_filters(qb, f);
+        return;
+    };
+    qb.push("SELECT coalesce(sum(c.n), 0)::bigint AS total FROM registration_count c WHERE ");
+    push_scope(
+        qb,
+        scope,
+        ScopeColumns {
+            pharmacy_id: "c.pharmacy_id",
+            district_code: "c.district_code",
+        },
+    );
+    if let Some(d) = from {
+        qb.push(" AND c.day >= ").push_bind(d);
+    }
+    if let Some(d) = to {
+        qb.push(" AND c.day < ").push_bind(d);
+    }
+    if let Some(p) = f.pharmacy_id {
+        qb.push(" AND c.pharmacy_id = ").push_bind(p);
+    }
+    if let Some(d) = &f.district {
+        qb.push(" AND c.district_code = ").push_bind(d.clone());
+    }
+}
+
 pub(crate) fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter) {
     if let Some(t) = f.from {
         qb.push(" AND r.created_at >= ").push_bind(t);
@@ -305,11 +357,8 @@ pub async fn list(
     f: &Filter,
     page: PageRequest,
 ) -> Result<(Vec<Listed>, i64), sqlx::Error> {
-    let mut qb = QueryBuilder::new(
-        "SELECT t.total, v.* FROM (SELECT count(*) AS total FROM registration r WHERE ",
-    );
-    push_scope(&mut qb, scope, SCOPE);
-    push_filters(&mut qb, f);
+    let mut qb = QueryBuilder::new("SELECT t.total, v.* FROM (");
+    push_total(&mut qb, scope, f);
     qb.push(") t LEFT JOIN LATERAL (")
         .push(WITH_ITEMS)
         .push(SELECT);
