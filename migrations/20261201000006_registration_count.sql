@@ -9,9 +9,12 @@ create table registration_count (
     district_code  text not null,
     day            date not null,
     n              bigint not null,
-    constraint registration_count_pkey primary key (pharmacy_id, day, district_code)
+    -- `n` in both indexes: sums are index-only scans (the rows of one
+    -- pharmacy or district are scattered over the heap: 354 heap pages for
+    -- one pharmacy's year, 10,347 for a district's 30 days, at 10 million).
+    constraint registration_count_pkey primary key (pharmacy_id, day, district_code) include (n)
 );
-create index registration_count_district_day_idx on registration_count (district_code, day);
+create index registration_count_district_day_idx on registration_count (district_code, day) include (n);
 
 insert into registration_count (pharmacy_id, district_code, day, n)
 select pharmacy_id, district_code, (created_at at time zone 'Asia/Shanghai')::date, count(*)
