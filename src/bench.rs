@@ -97,6 +97,13 @@ pub async fn generate(
     let now = Utc::now();
     let chunk = 50_000u64;
     let mut written = 0u64;
+    // Per-day counts are recomputed once after the load (as the migration
+    // that created them did) instead of upserted by the trigger for every
+    // chunk: half the loading time, and no table of dead row versions.
+    sqlx::query("ALTER TABLE registration DISABLE TRIGGER registration_counted")
+        .execute(&mut *conn)
+        .await?;
+    let loaded: anyhow::Result<()> = async {
     while written < registrations {
         let n = chunk.min(registrations - written);
         let mut regs = Vec::with_capacity(n as usize * 400);
@@ -131,9 +138,27 @@ pub async fn generate(
         written += n;
         progress(written);
     }
+    Ok(())
+    }
+    .await;
+    // Re-enabled whatever happened: the table is the application's.
+    sqlx::query("ALTER TABLE registration ENABLE TRIGGER registration_counted")
+        .execute(&mut *conn)
+        .await?;
+    loaded?;
+    sqlx::query("DELETE FROM registration_count")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO registration_count (pharmacy_id, district_code, day, n)
+         SELECT pharmacy_id, district_code, (created_at AT TIME ZONE 'Asia/Shanghai')::date, count(*)
+         FROM registration GROUP BY 1, 2, 3",
+    )
+    .execute(&mut *conn)
+    .await?;
     // The steady state autovacuum keeps in production: visibility map set
-    // (index-only counts), statistics current.
-    sqlx::query("VACUUM (ANALYZE) registration, registration_item")
+    // (index-only scans), statistics current.
+    sqlx::query("VACUUM (ANALYZE) registration, registration_item, registration_count")
         .execute(&mut *conn)
         .await?;
     drop(conn);

@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod audit;
 mod auth;
+mod bench;
 mod cli;
 mod codes;
 mod deploy;
