@@ -318,7 +318,11 @@ impl ApiError {
     fn log(&self) {
         if self.status.is_server_error() {
             match &self.cause {
-                Some(cause) => tracing::error!(code = %self.code, error = ?cause, "request failed"),
+                // The cause chain on one line (`{:#}`), never anyhow's Debug: with
+                // RUST_BACKTRACE set that carries a backtrace of ~30 KB per error.
+                Some(cause) => {
+                    tracing::error!(code = %self.code, error = %format_args!("{cause:#}"), "request failed")
+                }
                 None => tracing::error!(code = %self.code, "request failed"),
             }
         } else {

@@ -881,3 +881,35 @@ async fn list_totals_equal_an_exact_count() {
     .unwrap();
     assert_eq!(distinct, 4, "A today, A three days back, B today, C today");
 }
+
+/// A row that no longer decrypts is a server fault (500, problem+json), and its
+/// log line names the cause in one line — no backtrace, however the process
+/// was started.
+#[tokio::test]
+async fn an_unreadable_row_is_a_short_logged_server_error() {
+    let app = spawn_app().await;
+    let clerk = app.login("clerk").await;
+    let r = register(
+        &app,
+        &clerk,
+        manual_sale("王五", &id_number("19800101", 77), &[(GANCAO, 1)]),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    sqlx::query("UPDATE registration SET buyer_name_enc = '\\x00ff'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let (status, body) = problem(app.get("/api/v1/registrations", Some(&clerk)).await).await;
+    assert_eq!((status, body["code"].as_str()), (500, Some("INTERNAL")));
+    let logs = logs();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("request failed") && l.contains("encrypted field is malformed"))
+        .expect("the failure is logged with its cause");
+    assert!(
+        line.len() < 2_000 && !line.contains("backtrace"),
+        "one short line: {} bytes",
+        line.len()
+    );
+}
