@@ -17,6 +17,7 @@ import { ApiError, NetworkError, isTransient } from '../api/api-error'
 import type { Disposition, Inspection, InspectionResult, NewInspection } from '../api/contract'
 import { fieldMessages, messageFor } from './errors'
 import { isoDateTime } from './dates'
+import { singleFlight } from './once'
 import { uuid4 } from './uuid'
 
 const PREFIX = 'yaojian.inspection.'
@@ -253,22 +254,13 @@ export interface DraftFlush {
   pending: number
 }
 
-let flushing: Promise<DraftFlush> | null = null
-
 /** Sends every pending draft, one at a time; stops at the first that still cannot get through. */
-export function flushDrafts(): Promise<DraftFlush> {
-  if (!flushing) {
-    flushing = (async () => {
-      const created: Inspection[] = []
-      for (const d of pendingDrafts()) {
-        const r = await sendDraft(d.pharmacyId)
-        if (r?.outcome === 'created') created.push(r.inspection)
-        if (r?.outcome === 'unsent') break // still offline: the others would fail the same way
-      }
-      return { created, pending: pendingDrafts().length }
-    })().finally(() => {
-      flushing = null
-    })
+export const flushDrafts: () => Promise<DraftFlush> = singleFlight(async () => {
+  const created: Inspection[] = []
+  for (const d of pendingDrafts()) {
+    const r = await sendDraft(d.pharmacyId)
+    if (r?.outcome === 'created') created.push(r.inspection)
+    if (r?.outcome === 'unsent') break // still offline: the others would fail the same way
   }
-  return flushing
-}
+  return { created, pending: pendingDrafts().length }
+})

@@ -11,6 +11,7 @@ import { ApiError, isTransient } from '../api/api-error'
 import type { Drug, NewRegistration, Registration } from '../api/contract'
 import { messageFor } from './errors'
 import { isoDateTime } from './dates'
+import { singleFlight } from './once'
 
 const STORAGE_KEY = 'yaojian.queue'
 
@@ -119,17 +120,8 @@ export interface FlushResult {
   pending: number
 }
 
-let flushing: Promise<FlushResult> | null = null
-
 /** Retries every pending sale, oldest first; one run at a time. */
-export function flushQueue(): Promise<FlushResult> {
-  if (!flushing) {
-    flushing = doFlush().finally(() => {
-      flushing = null
-    })
-  }
-  return flushing
-}
+export const flushQueue: () => Promise<FlushResult> = singleFlight(doFlush)
 
 async function doFlush(): Promise<FlushResult> {
   const created: Registration[] = []

@@ -10,6 +10,7 @@ import { refreshPolicy } from '../../utils/policy'
 import { attention, pendingCount, removeQueued, type QueuedSale } from '../../utils/queue'
 import { getUser, isInspector, isPharmacyStaff } from '../../utils/session'
 import { confirmBox, toast } from '../../utils/ui'
+import { whileAttached } from '../../utils/once'
 
 const ROLE_LABELS: Record<string, string> = {
   clerk: '店员',
@@ -24,8 +25,6 @@ interface DraftRow {
   message: string
 }
 
-/** Each rendered page's subscription (a page can be open twice in the stack). */
-const subscriptions = new WeakMap<object, () => void>()
 
 Component({
   data: {
@@ -43,15 +42,7 @@ Component({
     refusedInspections: [] as DraftRow[],
     flushing: false,
   },
-  lifetimes: {
-    attached() {
-      subscriptions.set(this, onOutboxChange(() => this.showQueue()))
-    },
-    detached() {
-      subscriptions.get(this)?.()
-      subscriptions.delete(this)
-    },
-  },
+  lifetimes: whileAttached((page: { showQueue(): void }) => onOutboxChange(() => page.showQueue())),
   methods: {
     onShow() {
       const user = getUser()

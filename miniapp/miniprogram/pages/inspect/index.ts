@@ -17,6 +17,7 @@ import {
 } from '../../utils/inspection-draft'
 import { checkInspection, MAX_PHOTOS, RESULTS, type InspectionCheck } from '../../utils/inspection-rules'
 import { alertBox, confirmBox, toast } from '../../utils/ui'
+import { whileAttached } from '../../utils/once'
 
 /** `POST /inspection/photos` takes at most 10 MiB. */
 export const MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -47,8 +48,6 @@ function notice(d: Draft): string {
   return d.refused ? `未能提交：${d.refused.message}` : ''
 }
 
-/** Each rendered page's subscription (a page can be open twice in the stack). */
-const subscriptions = new WeakMap<object, () => void>()
 
 Component({
   data: {
@@ -72,15 +71,7 @@ Component({
     done: false,
     fieldErrors: {} as Record<string, string>,
   },
-  lifetimes: {
-    attached() {
-      subscriptions.set(this, onDraftsChange(() => this.onDraftChanged()))
-    },
-    detached() {
-      subscriptions.get(this)?.()
-      subscriptions.delete(this)
-    },
-  },
+  lifetimes: whileAttached((page: { onDraftChanged(): void }) => onDraftsChange(() => page.onDraftChanged())),
   methods: {
     onLoad(query: Record<string, string | undefined>) {
       const name = query.name ? decodeURIComponent(query.name) : ''

@@ -20,6 +20,7 @@ import { cachedPolicy, DEFAULT_POLICY, refreshPolicy, type KnownPolicy } from '.
 import { checkSale, type RuleCheck } from '../../utils/rules'
 import { alertBox, confirmBox, showError, toast } from '../../utils/ui'
 import { uuid4 } from '../../utils/uuid'
+import { whileAttached } from '../../utils/once'
 
 type MethodValue = CardKind | 'reader' | 'manual'
 
@@ -33,8 +34,6 @@ const METHODS: { value: MethodValue; label: string }[] = [
 /** Photos above this are compressed first (the server takes at most 4 MiB). */
 const MAX_PHOTO_BYTES = 4 * 1024 * 1024
 
-/** Each rendered page's subscription (a page can be open twice in the stack). */
-const subscriptions = new WeakMap<object, () => void>()
 
 Component({
   data: {
@@ -57,15 +56,8 @@ Component({
     pending: 0,
     rescanOf: '',
   },
-  lifetimes: {
-    attached() {
-      subscriptions.set(this, onQueueChange((q) => this.setData({ pending: pendingCount(q) })))
-    },
-    detached() {
-      subscriptions.get(this)?.()
-      subscriptions.delete(this)
-    },
-  },
+  lifetimes: whileAttached((page: WechatMiniprogram.Component.TrivialInstance) =>
+    onQueueChange((q) => page.setData({ pending: pendingCount(q) }))),
   methods: {
     onLoad(query: Record<string, string | undefined>) {
       this.setData({ key: uuid4(), pending: pendingCount(), known: cachedPolicy() })
