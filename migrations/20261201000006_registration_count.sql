@@ -16,9 +16,15 @@ create table registration_count (
 );
 create index registration_count_district_day_idx on registration_count (district_code, day) include (n);
 
-insert into registration_count (pharmacy_id, district_code, day, n)
-select pharmacy_id, district_code, (created_at at time zone 'Asia/Shanghai')::date, count(*)
-from registration group by 1, 2, 3;
+-- Counts everything again from the registrations (here, and after a bulk
+-- load made with the counting trigger paused).
+create function registration_count_rebuild() returns void language sql as $$
+    delete from registration_count;
+    insert into registration_count (pharmacy_id, district_code, day, n)
+    select pharmacy_id, district_code, (created_at at time zone 'Asia/Shanghai')::date, count(*)
+    from registration group by 1, 2, 3;
+$$;
+select registration_count_rebuild();
 
 create function registration_count_add() returns trigger language plpgsql as $$
 begin

@@ -97,48 +97,49 @@ pub async fn generate(
     let now = Utc::now();
     let chunk = 50_000u64;
     let mut written = 0u64;
-    // Per-day counts are recomputed once after the load (as the migration
-    // that created them did) instead of upserted by the trigger for every
-    // chunk: half the loading time, and no table of dead row versions.
+    // Per-day counts are recomputed once after the load
+    // (`registration_count_rebuild()`, as their migration did) instead of
+    // upserted by the trigger for every chunk: half the loading time, and no
+    // table of dead row versions.
     sqlx::query("ALTER TABLE registration DISABLE TRIGGER registration_counted")
         .execute(&mut *conn)
         .await?;
     let loaded: anyhow::Result<()> = async {
-    while written < registrations {
-        let n = chunk.min(registrations - written);
-        let mut regs = Vec::with_capacity(n as usize * 400);
-        let mut items = Vec::with_capacity(n as usize * 120);
-        let mut rng = rand::thread_rng();
-        for k in written..written + n {
-            let (clerk, pharmacy, district) = clerks[(k as usize) % clerks.len()];
-            let id_number = synthetic_id(k + 10_000_000);
-            let id = Uuid::now_v7();
-            let at = now - Duration::seconds(rng.gen_range(0..365 * 86_400));
-            let (drug, barcode) = &drug_ids[(k as usize) % drug_ids.len()];
-            writeln!(
-                regs,
-                "{id}\t{pharmacy}\t{district}\t{clerk}\t{}\t{}\t{}\tid_card\tcard_reader\t1\tf\t{}",
-                hex(&state.pii.blind_index("buyer_id", &id_number)),
-                hex(&state.pii.encrypt(&id_number, b"registration.buyer_id")),
-                hex(&state.pii.encrypt("压测购买人", b"registration.buyer_name")),
-                at.to_rfc3339()
-            )?;
-            writeln!(items, "{id}\t0\t{drug}\t{barcode}\t1\tB2026")?;
+        while written < registrations {
+            let n = chunk.min(registrations - written);
+            let mut regs = Vec::with_capacity(n as usize * 400);
+            let mut items = Vec::with_capacity(n as usize * 120);
+            let mut rng = rand::thread_rng();
+            for k in written..written + n {
+                let (clerk, pharmacy, district) = clerks[(k as usize) % clerks.len()];
+                let id_number = synthetic_id(k + 10_000_000);
+                let id = Uuid::now_v7();
+                let at = now - Duration::seconds(rng.gen_range(0..365 * 86_400));
+                let (drug, barcode) = &drug_ids[(k as usize) % drug_ids.len()];
+                writeln!(
+                    regs,
+                    "{id}\t{pharmacy}\t{district}\t{clerk}\t{}\t{}\t{}\tid_card\tcard_reader\t1\tf\t{}",
+                    hex(&state.pii.blind_index("buyer_id", &id_number)),
+                    hex(&state.pii.encrypt(&id_number, b"registration.buyer_id")),
+                    hex(&state.pii.encrypt("压测购买人", b"registration.buyer_name")),
+                    at.to_rfc3339()
+                )?;
+                writeln!(items, "{id}\t0\t{drug}\t{barcode}\t1\tB2026")?;
+            }
+            let mut copy = conn
+                .copy_in_raw(
+                    "COPY registration (registration_id, pharmacy_id, district_code, clerk_user_id, buyer_id_index, buyer_id_enc, buyer_name_enc, source, method, total_packages, needs_review, created_at) FROM STDIN",
+                )
+                .await?;
+            copy.send(regs).await?;
+            copy.finish().await?;
+            let mut copy = conn.copy_in_raw("COPY registration_item (registration_id, line_no, drug_id, barcode, quantity, batch_no) FROM STDIN").await?;
+            copy.send(items).await?;
+            copy.finish().await?;
+            written += n;
+            progress(written);
         }
-        let mut copy = conn
-            .copy_in_raw(
-                "COPY registration (registration_id, pharmacy_id, district_code, clerk_user_id, buyer_id_index, buyer_id_enc, buyer_name_enc, source, method, total_packages, needs_review, created_at) FROM STDIN",
-            )
-            .await?;
-        copy.send(regs).await?;
-        copy.finish().await?;
-        let mut copy = conn.copy_in_raw("COPY registration_item (registration_id, line_no, drug_id, barcode, quantity, batch_no) FROM STDIN").await?;
-        copy.send(items).await?;
-        copy.finish().await?;
-        written += n;
-        progress(written);
-    }
-    Ok(())
+        Ok(())
     }
     .await;
     // Re-enabled whatever happened: the table is the application's.
@@ -146,16 +147,9 @@ pub async fn generate(
         .execute(&mut *conn)
         .await?;
     loaded?;
-    sqlx::query("DELETE FROM registration_count")
+    sqlx::query("SELECT registration_count_rebuild()")
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "INSERT INTO registration_count (pharmacy_id, district_code, day, n)
-         SELECT pharmacy_id, district_code, (created_at AT TIME ZONE 'Asia/Shanghai')::date, count(*)
-         FROM registration GROUP BY 1, 2, 3",
-    )
-    .execute(&mut *conn)
-    .await?;
     // The steady state autovacuum keeps in production: visibility map set
     // (index-only scans), statistics current.
     sqlx::query("VACUUM (ANALYZE) registration, registration_item, registration_count")

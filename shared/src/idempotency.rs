@@ -214,14 +214,11 @@ impl Claim {
                 .push_bind(key);
         });
     }
-}
 
-/// Records a refusal with the claim (the refusal is replayed too).
-pub async fn complete_with_error(
-    conn: &mut PgConnection,
-    claim: &Claim,
-    err: &ApiError,
-) -> Result<(), ApiError> {
-    let body = serde_json::to_value(err.problem()).map_err(ApiError::internal)?;
-    complete(conn, claim, err.status.as_u16(), &body).await
+    /// A refusal recorded as the answer (replayed like a success).
+    pub fn push_refusal(&self, stmt: &mut Statement<'_>, err: &ApiError) -> Result<(), ApiError> {
+        let body = serde_json::to_value(err.problem()).map_err(ApiError::internal)?;
+        self.push_complete(stmt, err.status.as_u16(), body);
+        Ok(())
+    }
 }

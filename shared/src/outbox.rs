@@ -2,24 +2,10 @@
 //! transaction as the change itself, with one pending delivery per data centre
 //! that takes the entity, so nothing is lost between the write and the sync.
 
-use sqlx::PgConnection;
-
 use crate::{config::Config, db::Statement};
 
-/// Records a change of `entity` `key` and queues it for every target that takes it.
-pub async fn record(
-    conn: &mut PgConnection,
-    config: &Config,
-    entity: &str,
-    key: &str,
-    op: &str,
-) -> Result<(), sqlx::Error> {
-    let mut stmt = Statement::new();
-    push_record(&mut stmt, config, entity, key, op);
-    stmt.execute(conn).await
-}
-
-/// The outbox row and its deliveries as parts of a larger statement.
+/// Records a change of `entity` `key` and queues it for every target that
+/// takes it, as parts of the statement that writes the change.
 pub fn push_record(stmt: &mut Statement<'_>, config: &Config, entity: &str, key: &str, op: &str) {
     let targets: Vec<String> = config
         .sync_targets

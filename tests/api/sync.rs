@@ -159,24 +159,25 @@ async fn rejected_records_go_to_the_return_table_with_their_reason() {
 async fn an_unreadable_record_is_dead_lettered_and_the_rest_still_go() {
     let receiver = FakeReceiver::start(SECRET).await;
     let app = sync_app(&receiver, SECRET, "").await;
-    sales(&app, 3).await;
-    // A row whose ciphertext no longer decrypts (restored from a bad backup,
-    // written under another key...): it must not stop the sync of the others.
-    let broken: String = sqlx::query_scalar(
-        "UPDATE registration SET buyer_id_enc = '\\x00ff' WHERE registration_id =
-             (SELECT registration_id FROM registration ORDER BY created_at LIMIT 1)
+    sales(&app, 12).await;
+    // Rows whose ciphertext no longer decrypts (restored from a bad backup,
+    // written under another key...) must not stop the sync of the others —
+    // not even when a whole batch (10 here) is made of them.
+    let broken: Vec<String> = sqlx::query_scalar(
+        "UPDATE registration SET buyer_id_enc = '\\x00ff' WHERE registration_id IN
+             (SELECT registration_id FROM registration ORDER BY created_at LIMIT 10)
          RETURNING registration_id::text",
     )
-    .fetch_one(&app.db)
+    .fetch_all(&app.db)
     .await
     .unwrap();
     let round = worker(&app).run(true).await.unwrap();
-    assert_eq!((round.delivered, round.dead), (2, 1));
+    assert_eq!((round.delivered, round.dead), (2, 10));
     assert_eq!(receiver.state.lock().unwrap().records.len(), 2);
     let (status, error): (String, String) = sqlx::query_as(
         "SELECT d.status, d.last_error FROM sync_delivery d JOIN outbox o USING (outbox_id) WHERE o.entity_key = $1",
     )
-    .bind(&broken)
+    .bind(&broken[0])
     .fetch_one(&app.db)
     .await
     .unwrap();
@@ -537,7 +538,8 @@ async fn two_servers_and_two_workers_behave_as_one() {
     }
     receiver.state.lock().unwrap().delay = Duration::from_millis(20);
     let _w1 = spawn(&["sync", "run", "--target", "dc"], None);
-    let _w2 = spawn(&["sync", "run", "--target", "dc"], None);
+    // ...one of them running three workers (`--workers`).
+    let _w2 = spawn(&["sync", "run", "--target", "dc", "--workers", "3"], None);
     for _ in 0..300 {
         if scalar(
             &app,

@@ -511,8 +511,7 @@ impl Refused<'_> {
         .seal(self.head)
         .push_parts(&mut stmt);
         if let Some(claim) = self.claim {
-            let body = serde_json::to_value(err.problem()).map_err(ApiError::internal)?;
-            claim.push_complete(&mut stmt, err.status.as_u16(), body);
+            claim.push_refusal(&mut stmt, &err)?;
         }
         stmt.execute(&mut tx).await?;
         tx.commit().await?;

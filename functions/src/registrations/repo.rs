@@ -179,8 +179,8 @@ impl NewAlerts {
             return;
         }
         let ids: Vec<Uuid> = self.alerts.iter().map(|_| Uuid::now_v7()).collect();
-        let (kinds, details): (Vec<&str>, Vec<serde_json::Value>) = self.alerts.into_iter().unzip();
-        let kinds: Vec<String> = kinds.into_iter().map(str::to_owned).collect();
+        let (kinds, details): (Vec<&'static str>, Vec<serde_json::Value>) =
+            self.alerts.into_iter().unzip();
         stmt.part("alerts_raised", |qb| {
             qb.push(
                 "INSERT INTO alert (alert_id, kind, district_code, pharmacy_id, buyer_id_index, registration_id, refused_attempt_id, detail)

@@ -116,8 +116,9 @@ impl Worker {
                     return Ok(total);
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
-            } else if once && round.failed > 0 && round.delivered + round.rejected == 0 {
-                // Nothing more is due right now: the failed records wait for their backoff.
+            } else if once && round.failed > round.dead && round.delivered + round.rejected == 0 {
+                // Nothing more is due right now: the failed records wait for their
+                // backoff. (A round whose records were all dead-lettered goes on.)
                 return Ok(total);
             }
         }
