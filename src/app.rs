@@ -109,7 +109,21 @@ pub fn build(state: AppState, groups: &[FunctionGroup]) -> impl Endpoint + use<>
             crate::ops::metrics.with(Observe { route: "/metrics" }),
         )
         .data(state)
+        // A panic anywhere below answers 500 problem+json, never a dropped connection.
+        .with(poem::middleware::CatchPanic::new().with_handler(shared::error::problem_from_panic))
         // Whatever poem itself refuses (no route, wrong method...) is problem+json too.
+        .catch_all_error(|e| async move { shared::error::problem_from_poem_error(e) })
+}
+
+/// `/metrics` alone, without a token, for `serve --metrics-bind` on an
+/// internal address.
+pub fn metrics_only(state: AppState) -> impl Endpoint + use<> {
+    Route::new()
+        .at(
+            "/metrics",
+            crate::ops::metrics_internal.with(Observe { route: "/metrics" }),
+        )
+        .data(state)
         .catch_all_error(|e| async move { shared::error::problem_from_poem_error(e) })
 }
 

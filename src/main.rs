@@ -36,6 +36,9 @@ enum Command {
         /// Comma-separated function groups to serve (see `yaojian groups`).
         #[arg(long, value_delimiter = ',')]
         only: Option<Vec<String>>,
+        /// Also serve `/metrics` without a token on this (internal) address.
+        #[arg(long)]
+        metrics_bind: Option<SocketAddr>,
     },
     /// Apply database migrations.
     Migrate,
@@ -185,6 +188,15 @@ fn load_config() -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
+/// The configuration of a command that serves or processes personal data
+/// for long (`serve`, `sync run`, `jobs run`, `serve-job`): it refuses the
+/// development key outside `YAOJIAN_ENV=development`.
+fn load_service_config() -> anyhow::Result<Config> {
+    let cfg = load_config()?;
+    cfg.require_production_key()?;
+    Ok(cfg)
+}
+
 /// `--bind`, else the serverless platforms' port variables, else local.
 fn bind_address(bind: Option<SocketAddr>) -> anyhow::Result<SocketAddr> {
     if let Some(addr) = bind {
@@ -205,13 +217,26 @@ fn bind_address(bind: Option<SocketAddr>) -> anyhow::Result<SocketAddr> {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { bind, only } => {
+        Command::Serve {
+            bind,
+            only,
+            metrics_bind,
+        } => {
             let addr = bind_address(bind)?;
             let groups = app::select_groups(only.as_deref())?;
-            let cfg = load_config()?;
-            let state = AppState::build(cfg)?;
+            let state = AppState::build(load_service_config()?)?;
             let names: Vec<&str> = groups.iter().map(|g| g.name).collect();
             tracing::info!(%addr, groups = ?names, "serving");
+            if let Some(metrics_addr) = metrics_bind {
+                let internal = app::metrics_only(state.clone());
+                let listener = TcpListener::bind(metrics_addr);
+                tracing::info!(%metrics_addr, "serving /metrics");
+                tokio::spawn(async move {
+                    if let Err(e) = Server::new(listener).run(internal).await {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                });
+            }
             let listener = TcpListener::bind(addr);
             Server::new(listener)
                 .run_with_graceful_shutdown(
@@ -307,7 +332,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     workers,
                 },
         } => {
-            let state = AppState::build(load_config()?)?;
+            let state = AppState::build(load_service_config()?)?;
             let t = find_target(&state, &target)?;
             let workers = (0..workers)
                 .map(|_| functions::sync::worker::Worker::new(state.clone(), t.clone()))
@@ -338,7 +363,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::ServeJob { job, bind } => {
             let addr = bind_address(bind)?;
-            let state = AppState::build(load_config()?)?;
+            let state = AppState::build(load_service_config()?)?;
             let runner = yaojian::trigger::JobRunner::parse(&state, &job)?;
             tracing::info!(%addr, job = %job, "serving a job trigger");
             Server::new(TcpListener::bind(addr))
@@ -359,7 +384,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs {
             command: JobsCommand::Run { name, once, every },
         } => {
-            let state = AppState::build(load_config()?)?;
+            let state = AppState::build(load_service_config()?)?;
             if once {
                 match functions::jobs::run_once(&state, &name).await? {
                     functions::jobs::Outcome::Done(detail) => println!("{name}: {detail}"),

@@ -25,6 +25,10 @@ pub const JOBS: &[(&str, &str)] = &[
         "raise MULTI_PHARMACY for buyers seen at several pharmacies within 24 h that have no alert yet",
     ),
     (
+        "idempotency-expiry",
+        "forget Idempotency-Key answers after 24 h and the sealed one-time secrets in them after 10 minutes",
+    ),
+    (
         "retention",
         "move registrations older than the retention period into registration_archive, verified and audited",
     ),
@@ -66,6 +70,10 @@ pub async fn run_once(state: &AppState, job: &str) -> anyhow::Result<Outcome> {
         "sync-lag" => sync_lag(state).await,
         "alert-sweep" => alert_sweep(state).await,
         "retention" => retention(state).await,
+        "idempotency-expiry" => {
+            let (cleared, deleted) = shared::idempotency::expire(&state.db).await?;
+            Ok(json!({ "secrets_cleared": cleared, "keys_deleted": deleted }))
+        }
         _ => unreachable!(),
     };
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")

@@ -36,8 +36,19 @@ pub struct Config {
     pub database_max_connections: u32,
     pub wechat: WechatConfig,
     pub master_keys: MasterKeys,
-    /// True when `YAOJIAN_MASTER_KEY` was not set and the development key is used.
+    /// True when `YAOJIAN_MASTER_KEY` was not set (or empty) and the development key is used.
     pub master_key_is_development_default: bool,
+    /// `YAOJIAN_ENV=development`: a local demo or test, where the public
+    /// development key is allowed (see [`Config::require_production_key`]).
+    pub development: bool,
+    /// Peers whose client-address header is believed (`YAOJIAN_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::net::TrustedProxies,
+    /// Bearer token `/metrics` asks for (`YAOJIAN_METRICS_TOKEN`); without
+    /// one, `/metrics` is served only on `--metrics-bind`.
+    pub metrics_token: Option<SecretString>,
+    /// Most rows an XLSX export may hold (`YAOJIAN_EXPORT_XLSX_MAX_ROWS`); past
+    /// it the export is refused up front with `EXPORT_TOO_LARGE` (CSV has no limit).
+    pub export_xlsx_max_rows: u64,
     pub auth: AuthConfig,
     pub policy: Policy,
     /// Data centres to deliver to (`[[sync.targets]]` of the TOML file).
@@ -353,14 +364,35 @@ impl Config {
             timeout: src.seconds("WECHAT_TIMEOUT_SECS", Duration::from_secs(5))?,
         };
 
+        // An empty value counts as missing (`get` skips blank values).
         let (master_keys, master_key_is_development_default) = match src.get("YAOJIAN_MASTER_KEY") {
-            Some(text) => (
-                MasterKeys::parse(&text)
-                    .map_err(|e| ConfigError(format!("YAOJIAN_MASTER_KEY is malformed: {e}")))?,
-                false,
-            ),
+            Some(text) => {
+                let keys = MasterKeys::parse(&text)
+                    .map_err(|e| ConfigError(format!("YAOJIAN_MASTER_KEY is malformed: {e}")))?;
+                let dev = keys.is_development_default();
+                (keys, dev)
+            }
             None => (MasterKeys::development_default(), true),
         };
+        let development = match src.get("YAOJIAN_ENV").as_deref() {
+            None | Some("production") => false,
+            Some("development") => true,
+            Some(_) => {
+                return Err(ConfigError(
+                    "YAOJIAN_ENV is malformed (expected production or development)".into(),
+                ));
+            }
+        };
+        let trusted_proxies = match src.get("YAOJIAN_TRUSTED_PROXIES") {
+            None => crate::net::TrustedProxies::none(),
+            Some(text) => crate::net::TrustedProxies::parse(
+                &text,
+                src.get("YAOJIAN_CLIENT_IP_HEADER").as_deref(),
+            )
+            .map_err(|e| ConfigError(format!("YAOJIAN_TRUSTED_PROXIES is malformed: {e}")))?,
+        };
+        let metrics_token = src.get("YAOJIAN_METRICS_TOKEN").map(SecretString::from);
+        let export_xlsx_max_rows = src.parsed("YAOJIAN_EXPORT_XLSX_MAX_ROWS", 3_000_000u64)?;
 
         let defaults = AuthConfig::default();
         let auth = AuthConfig {
@@ -436,6 +468,10 @@ impl Config {
             wechat,
             master_keys,
             master_key_is_development_default,
+            development,
+            trusted_proxies,
+            metrics_token,
+            export_xlsx_max_rows,
             auth,
             policy,
             sync_targets,
@@ -445,6 +481,18 @@ impl Config {
             log_format,
             file: src.file,
         })
+    }
+
+    /// What a long-running command (`serve`, `sync run`, `jobs run`,
+    /// `serve-job`) checks before it starts: personal data must not be
+    /// encrypted under the public development key outside development.
+    pub fn require_production_key(&self) -> Result<(), ConfigError> {
+        if self.master_key_is_development_default && !self.development {
+            return Err(ConfigError(
+                "YAOJIAN_MASTER_KEY is missing, empty or the public development key: set it (64 hex characters, or base64 of at least 32 bytes), or YAOJIAN_ENV=development for a local demo".into(),
+            ));
+        }
+        Ok(())
     }
 
     pub fn database_url(&self) -> &str {

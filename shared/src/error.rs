@@ -66,6 +66,9 @@ pub const ERROR_CODES: &[&str] = &[
     "WECHAT_ALREADY_BOUND",
     "BIND_TOKEN_INVALID",
     "INVITE_INVALID",
+    "INVITE_NOT_ALLOWED",
+    "WECHAT_LOGIN_NOT_ALLOWED",
+    "METRICS_TOKEN_REQUIRED",
     "NOT_PHARMACY_MEMBER",
     "BUYER_LOOKUP_FORBIDDEN",
     "UNMASK_FORBIDDEN",
@@ -77,6 +80,7 @@ pub const ERROR_CODES: &[&str] = &[
     "DEPENDENCY_UNAVAILABLE",
     "RETRY",
     "INTERNAL",
+    "SERVER_BUSY",
     // identifiers (SPEC 4.1)
     "ID_FORMAT",
     "ID_REGION",
@@ -103,6 +107,7 @@ pub const ERROR_CODES: &[&str] = &[
     "IMAGE_INVALID",
     "IMAGE_TOO_LARGE",
     "REGISTRATION_NOT_FOUND",
+    "EXPORT_TOO_LARGE",
     // staff, users, pharmacies
     "STAFF_NOT_FOUND",
     "STAFF_ALREADY_BOUND",
@@ -496,6 +501,26 @@ impl From<redis::RedisError> for ApiError {
 /// Installed once on the whole application with `catch_all_error`.
 pub fn problem_from_poem_error(err: poem::Error) -> Response {
     problem_in_route(err, None)
+}
+
+/// The answer to a request whose handler panicked (installed with poem's
+/// `CatchPanic`): a 500 problem+json and one log line, instead of a dropped
+/// connection. The panic's message is logged truncated; our own panics name
+/// no personal data.
+pub fn problem_from_panic(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let message: String = message.chars().take(200).collect();
+    tracing::error!(panic = %message, "request handler panicked");
+    let err = ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "服务器内部错误，请稍后重试",
+    );
+    poem::error::ResponseError::as_response(&err)
 }
 
 /// poem-openapi names path parameters `param0`, `param1`... internally; the

@@ -7,6 +7,14 @@
 //! and the object exist together or not at all. A concurrent request with the
 //! same key waits on the row's unique index until the first commits, then
 //! replays its response: two submissions create one object, on any instance.
+//!
+//! An answer that carries a one-time secret (an initial password, an invite
+//! code) is stored without it ([`complete_with_secrets`]): the secret fields
+//! are sealed with SM4-GCM under the master key in a column of their own and
+//! returned on a replay only within [`SECRETS_TTL_MINUTES`] — long enough for
+//! a phone on a weak network to retry, short enough that the store holds no
+//! live secret for long. The `idempotency-expiry` job clears sealed secrets
+//! past that and deletes keys older than [`RETENTION_HOURS`].
 
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
@@ -19,13 +27,15 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    crypto::sm3,
+    crypto::{PiiCipher, sm3},
     db::Statement,
     error::{ApiError, Problem},
 };
 
 /// Replays are kept this long.
 pub const RETENTION_HOURS: i64 = 24;
+/// One-time secrets in an answer are replayed for this long, then forgotten.
+pub const SECRETS_TTL_MINUTES: i64 = 10;
 
 /// The optional `Idempotency-Key` header: 1–128 visible ASCII characters.
 #[derive(Debug, Clone, Default)]
@@ -84,6 +94,30 @@ impl<'a> ApiExtractor<'a> for IdempotencyKey {
 pub struct Stored {
     pub status: u16,
     pub body: Value,
+    /// The answer's secret fields, sealed, while still within their time.
+    sealed_secrets: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Stored {
+    /// The answer with its secret fields back in, when they are still kept;
+    /// else without them (the fields' descriptions say a replay after
+    /// [`SECRETS_TTL_MINUTES`] leaves them out).
+    pub fn reveal(self, pii: &PiiCipher) -> Value {
+        let mut body = self.body;
+        if let Some((blob, aad)) = self.sealed_secrets
+            && let Ok(text) = pii.decrypt(&blob, &aad)
+            && let Ok(Value::Object(secrets)) = serde_json::from_str::<Value>(&text)
+            && let Value::Object(fields) = &mut body
+        {
+            fields.extend(secrets);
+        }
+        body
+    }
+}
+
+/// What binds a sealed secret to its key row.
+fn secrets_aad(user_id: Uuid, key: &str) -> Vec<u8> {
+    format!("idempotency_key.sealed_secrets:{user_id}:{key}").into_bytes()
 }
 
 impl Stored {
@@ -138,7 +172,7 @@ pub async fn begin(
     let fresh: Option<bool> = sqlx::query_scalar(
         "INSERT INTO idempotency_key AS k (user_id, key, request_hash) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, key) DO UPDATE
-             SET request_hash = excluded.request_hash, status_code = 0, response = NULL, created_at = now()
+             SET request_hash = excluded.request_hash, status_code = 0, response = NULL, sealed_secrets = NULL, created_at = now()
              WHERE k.created_at < now() - make_interval(hours => $4)
          RETURNING true",
     )
@@ -151,12 +185,17 @@ pub async fn begin(
     if fresh.is_some() {
         return Ok(Begin::Fresh(Claim { user_id, key }));
     }
-    let (stored_hash, status, body): (Vec<u8>, i16, Option<Value>) =
-        sqlx::query_as("SELECT request_hash, status_code, response FROM idempotency_key WHERE user_id = $1 AND key = $2")
-            .bind(user_id)
-            .bind(&key)
-            .fetch_one(&mut *conn)
-            .await?;
+    let (stored_hash, status, body, sealed): (Vec<u8>, i16, Option<Value>, Option<Vec<u8>>) =
+        sqlx::query_as(
+            "SELECT request_hash, status_code, response,
+                    CASE WHEN created_at > now() - make_interval(mins => $3) THEN sealed_secrets END
+             FROM idempotency_key WHERE user_id = $1 AND key = $2",
+        )
+        .bind(user_id)
+        .bind(&key)
+        .bind(SECRETS_TTL_MINUTES as i32)
+        .fetch_one(&mut *conn)
+        .await?;
     if stored_hash != hash {
         return Err(ApiError::unprocessable(
             "IDEMPOTENCY_KEY_REUSED",
@@ -172,6 +211,7 @@ pub async fn begin(
         Some(body) if status > 0 => Ok(Begin::Replay(Stored {
             status: status as u16,
             body,
+            sealed_secrets: sealed.map(|blob| (blob, secrets_aad(user_id, &key))),
         })),
         // Committed without a response cannot happen (complete runs before
         // commit); answer as a conflict rather than guess.
@@ -197,6 +237,67 @@ pub async fn complete(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Records an answer whose `secret_fields` (top-level fields of `body`, e.g.
+/// `initial_password`, `invite_code`) must not be stored in clear: the
+/// answer is stored without them and they are sealed apart (see the module
+/// documentation).
+pub async fn complete_with_secrets(
+    conn: &mut PgConnection,
+    claim: &Claim,
+    pii: &PiiCipher,
+    status: u16,
+    body: &Value,
+    secret_fields: &[&str],
+) -> Result<(), ApiError> {
+    let mut stored = body.clone();
+    let mut secrets = serde_json::Map::new();
+    if let Value::Object(fields) = &mut stored {
+        for name in secret_fields {
+            if let Some(v) = fields.remove(*name)
+                && !v.is_null()
+            {
+                secrets.insert((*name).to_owned(), v);
+            }
+        }
+    }
+    let sealed = (!secrets.is_empty()).then(|| {
+        pii.encrypt(
+            &Value::Object(secrets).to_string(),
+            &secrets_aad(claim.user_id, &claim.key),
+        )
+    });
+    sqlx::query("UPDATE idempotency_key SET status_code = $3, response = $4, sealed_secrets = $5 WHERE user_id = $1 AND key = $2")
+        .bind(claim.user_id)
+        .bind(&claim.key)
+        .bind(status as i16)
+        .bind(&stored)
+        .bind(sealed)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The `idempotency-expiry` job: forgets sealed secrets past their time and
+/// keys past the retention window. Returns (secrets cleared, keys deleted).
+pub async fn expire(db: &sqlx::PgPool) -> Result<(u64, u64), sqlx::Error> {
+    let cleared = sqlx::query(
+        "UPDATE idempotency_key SET sealed_secrets = NULL
+         WHERE sealed_secrets IS NOT NULL AND created_at < now() - make_interval(mins => $1)",
+    )
+    .bind(SECRETS_TTL_MINUTES as i32)
+    .execute(db)
+    .await?
+    .rows_affected();
+    let deleted = sqlx::query(
+        "DELETE FROM idempotency_key WHERE created_at < now() - make_interval(hours => $1)",
+    )
+    .bind(RETENTION_HOURS as i32)
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok((cleared, deleted))
 }
 
 impl Claim {

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod blocking;
 pub mod body;
 pub mod cache;
 pub mod config;
@@ -13,6 +14,8 @@ pub mod domain;
 pub mod error;
 pub mod group;
 pub mod idempotency;
+pub mod imaging;
+pub mod net;
 pub mod outbox;
 pub mod paging;
 pub mod ratelimit;

@@ -19,6 +19,14 @@ pub const AUTH: Limit = Limit {
     window_secs: 60,
 };
 
+/// Password changes: per user, 10 in 15 minutes (wrong old passwords also
+/// count toward the account's lockout).
+pub const PASSWORD_CHANGE: Limit = Limit {
+    bucket: "password",
+    max: 10,
+    window_secs: 15 * 60,
+};
+
 /// 429 `RATE_LIMITED` with `Retry-After` once `who` passed `limit` in this window.
 pub async fn check(cache: &Cache, limit: Limit, who: &str) -> Result<(), ApiError> {
     let window = chrono::Utc::now().timestamp() as u64 / limit.window_secs;
@@ -46,10 +54,8 @@ pub async fn check(cache: &Cache, limit: Limit, who: &str) -> Result<(), ApiErro
     Ok(())
 }
 
-/// The client address a limit is counted against.
-pub fn client_address(req: &poem::Request) -> String {
-    match req.remote_addr().as_socket_addr() {
-        Some(addr) => addr.ip().to_string(),
-        None => "unknown".to_owned(),
-    }
+/// The client address a limit is counted against: the peer, or behind a
+/// trusted proxy the address it names (see [`crate::net`]).
+pub fn client_address(req: &poem::Request, proxies: &crate::net::TrustedProxies) -> String {
+    proxies.client_of(req)
 }

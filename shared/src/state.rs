@@ -26,6 +26,9 @@ pub struct Inner {
     pub pii: PiiCipher,
     pub storage: Storage,
     pub wechat: Arc<dyn WechatApi>,
+    /// When the database-backed gauges of `/metrics` were last read, so a
+    /// scrape costs no query more often than every few seconds.
+    pub gauges_refreshed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -69,6 +72,7 @@ impl AppState {
             pii,
             storage,
             wechat,
+            gauges_refreshed_at: std::sync::Mutex::new(None),
         }))
     }
 }

@@ -109,12 +109,28 @@ fn request_id(req: &Request) -> String {
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// The method as a metrics label: a client may send any token as a method,
+/// and each distinct label is a new time series kept forever.
+pub fn method_label(method: &poem::http::Method) -> &'static str {
+    use poem::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
         let id = request_id(&req);
-        let method = req.method().as_str().to_owned();
+        let method = method_label(req.method()).to_owned();
         req.extensions_mut().insert(RequestId(id.clone()));
         let span = tracing::info_span!(
             "request",

@@ -23,6 +23,7 @@ use yaojian::{app, fake_wechat::FakeWechat};
 pub const TEST_MASTER_KEY: &str =
     "7f1c0b6a3e9d2f4a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a";
 pub const PASSWORD: &str = "Test-Passw0rd!";
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 pub fn admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
@@ -223,6 +224,7 @@ pub fn vars_for(
         ("WECHAT_API_BASE", wechat_base),
         ("WECHAT_TIMEOUT_SECS", "1"),
         ("YAOJIAN_MASTER_KEY", TEST_MASTER_KEY),
+        ("YAOJIAN_METRICS_TOKEN", METRICS_TOKEN),
         ("DATABASE_MAX_CONNECTIONS", "5"),
         ("YAOJIAN_STORAGE_URL", &storage_dir(prefix)),
     ]
@@ -523,4 +525,29 @@ pub async fn wait_ready(client: &reqwest::Client, url: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("{url} did not come up");
+}
+
+/// Every row of every table of the app's database, as text: what a
+/// `pg_dump` of the data would show.
+pub async fn dump_every_table(db: &PgPool) -> String {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(table_name) FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let mut out = String::new();
+    for t in tables {
+        let rows: Option<String> =
+            sqlx::query_scalar(&format!("SELECT string_agg(x::text, E'\\n') FROM {t} x"))
+                .fetch_one(db)
+                .await
+                .unwrap();
+        out.push_str(&t);
+        out.push('\n');
+        out.push_str(&rows.unwrap_or_default());
+        out.push('\n');
+    }
+    out
 }

@@ -13,6 +13,7 @@ mod deploy;
 mod drugs;
 mod errors;
 mod export;
+mod hardening;
 mod imports;
 mod inspection;
 mod ops;

@@ -425,7 +425,12 @@ async fn sync_figures_are_on_metrics() {
     let receiver = FakeReceiver::start(SECRET).await;
     let app = sync_app(&receiver, SECRET, "").await;
     sales(&app, 2).await;
-    let text = app.get("/metrics", None).await.text().await.unwrap();
+    let text = app
+        .get("/metrics", Some(METRICS_TOKEN))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("sync_pending{target=\"dc\"} 2"), "{text}");
     assert!(text.contains("sync_lag_seconds{target=\"dc\"}"));
 }

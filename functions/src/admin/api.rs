@@ -143,7 +143,11 @@ impl AdminApi {
     /// Export registrations within the caller's scope (streamed)
     ///
     /// Personal data is masked; a city admin may ask `unmask=true` for full
-    /// names and ID numbers, and every export is audited.
+    /// names and ID numbers, and every export is audited. CSV has no size
+    /// limit; XLSX continues on a new sheet every 1,000,000 rows and is
+    /// refused up front (422 `EXPORT_TOO_LARGE`) past
+    /// `YAOJIAN_EXPORT_XLSX_MAX_ROWS` (3,000,000 by default). Cells that a
+    /// spreadsheet would run as formulas are written as text.
     #[oai(
         path = "/admin/registrations/export",
         method = "get",
@@ -177,6 +181,21 @@ impl AdminApi {
             district: district.0,
             ..Default::default()
         };
+        if format == ExportFormat::Xlsx {
+            // Refused before the 200 is sent: a workbook cut short by an
+            // error is a broken file.
+            let rows = registrations::count(&state.db, &auth.scope(), &filter).await?;
+            let max = state.config.export_xlsx_max_rows;
+            if u64::try_from(rows).unwrap_or(0) > max {
+                return Err(ApiError::unprocessable(
+                    "EXPORT_TOO_LARGE",
+                    "导出的记录过多，无法生成 Excel 文件，请缩小日期范围或改用 CSV 格式",
+                )
+                .detail(format!(
+                    "{rows} rows selected; an XLSX export holds at most {max}"
+                )));
+            }
+        }
         audit::append_alone(
             &state.db,
             Entry {

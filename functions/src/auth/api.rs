@@ -104,6 +104,13 @@ pub struct WechatLoginResult {
     pub user: Option<User>,
 }
 
+fn wechat_not_allowed() -> ApiError {
+    ApiError::forbidden().with_code(
+        "WECHAT_LOGIN_NOT_ALLOWED",
+        "该账号不能通过微信登录，请使用用户名和密码登录",
+    )
+}
+
 fn login_failed() -> ApiError {
     ApiError::unauthorized().with_code("LOGIN_FAILED", "用户名或密码错误")
 }
@@ -155,7 +162,7 @@ impl AuthApi {
         ratelimit::check(
             &state.cache,
             ratelimit::AUTH,
-            &ratelimit::client_address(req),
+            &ratelimit::client_address(req, &state.config.trusted_proxies),
         )
         .await?;
         let PasswordLogin { username, password } = body.0;
@@ -172,18 +179,18 @@ impl AuthApi {
                 ),
             );
         }
-        state.lockout.check(&username).await?;
+        let attempt = state.lockout.attempt(&username).await?;
         let user = repo::by_username(&state.db, &username).await?;
         let stored = user
             .as_ref()
             .and_then(|u| u.password_hash.as_deref())
             .unwrap_or(password::DUMMY_HASH);
-        let ok = password::verify(&password, stored).await
+        let ok = password::verify(&password, stored).await?
             && user
                 .as_ref()
                 .is_some_and(|u| u.is_active() && u.password_hash.is_some());
         let Some(user) = user.filter(|_| ok) else {
-            let locked = state.lockout.record_failure(&username).await?;
+            let locked = state.lockout.failed(&username, attempt).await?;
             audit::append_alone(
                 &state.db,
                 Entry {
@@ -201,7 +208,7 @@ impl AuthApi {
             .await?;
             return Err(locked.unwrap_or_else(login_failed));
         };
-        state.lockout.clear(&username).await?;
+        state.lockout.succeeded(&username).await?;
         Ok(Json(
             issue(&state, &user, "auth.login", json!({ "method": "password" })).await?,
         ))
@@ -223,11 +230,12 @@ impl AuthApi {
         ratelimit::check(
             &state.cache,
             ratelimit::AUTH,
-            &ratelimit::client_address(req),
+            &ratelimit::client_address(req, &state.config.trusted_proxies),
         )
         .await?;
         let session = state.wechat.code_to_session(body.code.trim()).await?;
         match repo::by_openid(&state.db, &session.openid).await? {
+            Some(user) if !user.role().signs_in_with_wechat() => Err(wechat_not_allowed()),
             Some(user) if user.is_active() => {
                 let t = issue(&state, &user, "auth.login", json!({ "method": "wechat" })).await?;
                 Ok(Json(WechatLoginResult {
@@ -277,7 +285,7 @@ impl AuthApi {
         ratelimit::check(
             &state.cache,
             ratelimit::AUTH,
-            &ratelimit::client_address(req),
+            &ratelimit::client_address(req, &state.config.trusted_proxies),
         )
         .await?;
         let pending = state
@@ -309,6 +317,10 @@ impl AuthApi {
             return Err(invalid());
         }
         let user = repo::by_id(&mut tx, user_id).await?.ok_or_else(invalid)?;
+        if !user.role().signs_in_with_wechat() {
+            // Nothing is committed: the code stays unused, the account unbound.
+            return Err(wechat_not_allowed());
+        }
         let caller = user.caller();
         audit::append(
             &mut tx,
@@ -366,15 +378,31 @@ impl AuthApi {
         auth: AnyUser,
         body: JsonBody<PasswordChange>,
     ) -> Result<Json<Done>, ApiError> {
+        ratelimit::check(
+            &state.cache,
+            ratelimit::PASSWORD_CHANGE,
+            &auth.user_id.to_string(),
+        )
+        .await?;
         let mut conn = state.db.acquire().await?;
         let user = repo::by_id(&mut conn, auth.user_id)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
+        // Wrong old passwords count toward the sign-in lockout of the same
+        // account: a stolen session cannot be used to guess the password.
+        let account = user
+            .username
+            .clone()
+            .unwrap_or_else(|| format!("user:{}", user.user_id));
+        let attempt = state.lockout.attempt(&account).await?;
         let current = user
             .password_hash
             .as_deref()
             .unwrap_or(password::DUMMY_HASH);
-        if !password::verify(&body.old_password, current).await {
+        if !password::verify(&body.old_password, current).await? || user.password_hash.is_none() {
+            if let Some(locked) = state.lockout.failed(&account, attempt).await? {
+                return Err(locked);
+            }
             return Err(
                 ApiError::unprocessable("PASSWORD_MISMATCH", "原密码不正确").field(
                     "old_password",
@@ -383,6 +411,7 @@ impl AuthApi {
                 ),
             );
         }
+        state.lockout.succeeded(&account).await?;
         password::check_complexity(&body.new_password)?;
         if body.new_password == body.old_password {
             return Err(ApiError::unprocessable(
@@ -390,9 +419,7 @@ impl AuthApi {
                 "新密码不能与原密码相同",
             ));
         }
-        let hash = password::hash(&body.new_password)
-            .await
-            .map_err(ApiError::internal)?;
+        let hash = password::hash(&body.new_password).await?;
         drop(conn);
         let mut tx = state.db.begin().await?;
         repo::set_password(&mut tx, auth.user_id, &hash).await?;

@@ -21,6 +21,10 @@ pub enum ImportFileError {
     TooManyRows { max: usize },
     /// Looks like an `.xlsx` or CSV file but cannot be read (corrupt, truncated).
     Unreadable,
+    /// An `.xlsx` whose parts would inflate past what one import may take,
+    /// or that declares absurd sizes (a zip bomb, a forged `uniqueCount`):
+    /// refused before the workbook is parsed. The text says which.
+    Oversized(String),
     /// Required columns are missing from the header row (English field
     /// names; `district_code` stands for "`district_code` or `district`").
     MissingColumns(Vec<String>),
@@ -33,7 +37,7 @@ impl ImportFileError {
     /// Stable `UPPER_SNAKE` code (API contract).
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotASpreadsheet | Self::Unreadable => "IMPORT_FILE_INVALID",
+            Self::NotASpreadsheet | Self::Unreadable | Self::Oversized(_) => "IMPORT_FILE_INVALID",
             Self::Empty => "IMPORT_FILE_EMPTY",
             Self::Encoding => "IMPORT_ENCODING",
             Self::TooManyRows { .. } => "IMPORT_TOO_MANY_ROWS",
@@ -56,6 +60,9 @@ impl ImportFileError {
             }
             Self::Unreadable => "文件已损坏或格式不完整，无法读取，请用 Excel 打开检查后重新保存为 .xlsx 或 .csv 再上传"
                 .to_owned(),
+            Self::Oversized(problem) => format!(
+                "文件无法安全读取：{problem}。请在 Excel 中打开检查后重新保存为 .xlsx 或 .csv 再上传"
+            ),
             Self::MissingColumns(cols) => format!(
                 "表头缺少必填列：{}。请在第一行补充这些列名（中文或英文均可）后重新上传",
                 describe(cols)

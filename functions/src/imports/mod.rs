@@ -85,6 +85,7 @@ mod error;
 mod pharmacies;
 mod sheet;
 mod values;
+mod workbook_guard;
 
 pub use columns::{Parsed, RejectedRow, RowWarning};
 pub use drugs::{DEFAULT_PACKAGE_UNIT, DrugRecord, parse_drugs};

@@ -252,7 +252,10 @@ fn count_line_breaks(bytes: &[u8]) -> usize {
 
 /// The xlsx parser is a third-party library fed untrusted bytes: a panic in
 /// it answers "unreadable" instead of failing the request.
+/// Allocation, which `catch_unwind` cannot catch, is bounded first by
+/// [`super::workbook_guard`].
 fn read_xlsx_guarded(bytes: &[u8]) -> Result<Vec<SheetRow>, ImportFileError> {
+    super::workbook_guard::check(bytes)?;
     std::panic::catch_unwind(|| read_xlsx(bytes)).unwrap_or(Err(ImportFileError::Unreadable))
 }
 

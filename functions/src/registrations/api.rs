@@ -8,8 +8,10 @@ use poem_openapi::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use serde_json::json;
 use shared::{
     ApiError, AppState,
+    audit::{self, Actor, Entry},
     auth::{PharmacyStaff, RegistrationReader, Role},
     body::JsonBody,
     domain::{Gtin, ResidentIdNumber, mask_id_number, mask_name},
@@ -281,6 +283,20 @@ impl RegistrationsApi {
             buyer_id_index,
         };
         let scope = auth.scope();
+        if let Some(index) = &filter.buyer_id_index {
+            audit::append_alone(
+                &state.db,
+                Entry {
+                    stream: Entry::stream_of(&auth.0),
+                    actor: Actor::from(&auth.0),
+                    action: "buyer.lookup",
+                    object_type: "buyer",
+                    object_id: Some(hex::encode(index)),
+                    detail: json!({ "via": "registration_list" }),
+                },
+            )
+            .await?;
+        }
         let (rows, total) = repo::list(&state.db, &scope, &filter, page).await?;
         let items = record::views(&state, rows)?;
         Ok(Json(Page::new(items, total, page)))

@@ -124,6 +124,18 @@ fn cells(state: &AppState, r: ExportRow, unmask: bool) -> [String; 15] {
     ]
 }
 
+/// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
+/// tab or carriage return first: OWASP's list) gets a leading `'`, which
+/// Excel and WPS show as text. Anything a user typed reaches these cells —
+/// prescription numbers, names, batch numbers — so every cell is treated.
+pub fn neutralise_formula(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// Runs the export; chunks of the file arrive on the returned channel (an
 /// `Err` ends the stream early and is logged).
 pub fn start(
@@ -162,7 +174,7 @@ async fn csv_rows(
     let mut rows = qb.build_query_as::<ExportRow>().fetch(&state.db);
     let mut n = 0usize;
     while let Some(row) = rows.try_next().await? {
-        w.write_record(cells(state, row, unmask))?;
+        w.write_record(cells(state, row, unmask).map(neutralise_formula))?;
         n += 1;
         if n.is_multiple_of(500) {
             let chunk = std::mem::replace(&mut w, csv::Writer::from_writer(Vec::new()))
@@ -180,6 +192,69 @@ async fn csv_rows(
     Ok(())
 }
 
+/// Data rows per worksheet: Excel shows at most 1,048,576 rows a sheet, so
+/// a bigger export continues on "登记记录 (2)", "(3)"…
+pub const XLSX_SHEET_ROWS: u32 = 1_000_000;
+
+/// Writes rows into constant-memory worksheets (rows go to temporary files,
+/// not RAM), starting a new sheet every `per_sheet` rows.
+pub struct SheetWriter {
+    book: rust_xlsxwriter::Workbook,
+    per_sheet: u32,
+    sheets: u32,
+    row: u32,
+}
+
+impl SheetWriter {
+    pub fn new(per_sheet: u32) -> Self {
+        SheetWriter {
+            book: rust_xlsxwriter::Workbook::new(),
+            per_sheet: per_sheet.max(1),
+            sheets: 0,
+            row: 0,
+        }
+    }
+
+    fn start_sheet(&mut self) -> Result<(), rust_xlsxwriter::XlsxError> {
+        self.sheets += 1;
+        let name = if self.sheets == 1 {
+            "登记记录".to_owned()
+        } else {
+            format!("登记记录 ({})", self.sheets)
+        };
+        let sheet = self.book.add_worksheet_with_constant_memory()?;
+        sheet.set_name(name)?;
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for (c, h) in HEADERS.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        self.row = 1;
+        Ok(())
+    }
+
+    /// One data row; every cell is written as a string, never a formula.
+    pub fn push(&mut self, cells: &[String]) -> Result<(), rust_xlsxwriter::XlsxError> {
+        if self.sheets == 0 || self.row > self.per_sheet {
+            self.start_sheet()?;
+        }
+        let index = self.book.worksheets_mut().len() - 1;
+        let sheet = &mut self.book.worksheets_mut()[index];
+        for (c, v) in cells.iter().enumerate() {
+            sheet.write_string(self.row, c as u16, v)?;
+        }
+        self.row += 1;
+        Ok(())
+    }
+
+    /// Writes the workbook to `path` (blocking: zips the sheets' files).
+    pub fn save(mut self, path: &std::path::Path) -> Result<(), rust_xlsxwriter::XlsxError> {
+        if self.sheets == 0 {
+            self.start_sheet()?;
+        }
+        self.book.save(path)
+    }
+}
+
 async fn xlsx(
     state: &AppState,
     scope: &Scope,
@@ -187,27 +262,92 @@ async fn xlsx(
     unmask: bool,
     tx: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
 ) -> anyhow::Result<()> {
-    use rust_xlsxwriter::{Format as Cell, Workbook};
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet_with_constant_memory()?;
-    sheet.set_name("登记记录")?;
-    let bold = Cell::new().set_bold();
-    for (c, h) in HEADERS.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
+    use tokio::io::AsyncReadExt;
+    let mut writer = SheetWriter::new(XLSX_SHEET_ROWS);
     let mut qb = scoped_select(scope, SCOPE, SELECT);
     push_filters(&mut qb, filter);
     qb.push(" ORDER BY r.created_at, r.registration_id");
     let mut rows = qb.build_query_as::<ExportRow>().fetch(&state.db);
-    let mut r = 1u32;
+    let mut n = 0u64;
     while let Some(row) = rows.try_next().await? {
-        for (c, v) in cells(state, row, unmask).iter().enumerate() {
-            sheet.write_string(r, c as u16, v)?;
-        }
-        r += 1;
+        writer.push(&cells(state, row, unmask))?;
+        n += 1;
     }
-    let bytes = book.save_to_buffer()?;
-    let _ = tx.send(Ok(bytes)).await;
-    tracing::info!(rows = r - 1, "export written");
+    drop(rows);
+    // The finished file goes to disk and is sent in chunks: memory stays
+    // constant however many rows there are.
+    let file = tempfile::NamedTempFile::new()?;
+    let path = file.path().to_owned();
+    tokio::task::spawn_blocking(move || writer.save(&path)).await??;
+    let mut f = tokio::fs::File::open(file.path()).await?;
+    loop {
+        let mut chunk = vec![0u8; 256 * 1024];
+        let read = f.read(&mut chunk).await?;
+        if read == 0 {
+            break;
+        }
+        chunk.truncate(read);
+        if tx.send(Ok(chunk)).await.is_err() {
+            return Ok(()); // the client went away
+        }
+    }
+    tracing::info!(rows = n, "export written");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise_formula;
+
+    #[test]
+    fn cells_that_would_run_as_formulas_are_neutralised() {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(neutralise_formula(bad.into()), format!("'{bad}"));
+        }
+        for fine in ["Rx-1", "张*", "420102********123X", "", "1 = 1"] {
+            assert_eq!(neutralise_formula(fine.into()), fine);
+        }
+    }
+
+    #[test]
+    fn a_big_export_continues_on_new_sheets_and_keeps_text_as_text() {
+        use calamine::{Data, Reader, Xlsx};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.xlsx");
+        let mut w = super::SheetWriter::new(2);
+        for i in 0..5 {
+            let mut row: Vec<String> = (0..15).map(|c| format!("r{i}c{c}")).collect();
+            row[13] = "=HYPERLINK(\"http://x\",\"y\")".into();
+            w.push(&row).unwrap();
+        }
+        w.save(&path).unwrap();
+        let mut book: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+        assert_eq!(
+            book.sheet_names(),
+            ["登记记录", "登记记录 (2)", "登记记录 (3)"]
+        );
+        let mut data_rows = 0;
+        for name in book.sheet_names() {
+            let range = book.worksheet_range(&name).unwrap();
+            assert_eq!(range.get((0, 0)), Some(&Data::String("登记编号".into())));
+            data_rows += range.height() - 1;
+            // A string cell, not a formula.
+            assert_eq!(
+                range.get((1, 13)),
+                Some(&Data::String("=HYPERLINK(\"http://x\",\"y\")".into()))
+            );
+            assert!(
+                book.worksheet_formula(&name).unwrap().is_empty()
+                    || book.worksheet_formula(&name).unwrap().used_cells().count() == 0
+            );
+        }
+        assert_eq!(data_rows, 5);
+    }
 }

@@ -349,6 +349,14 @@ pub(crate) fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter) {
     }
 }
 
+/// How many registrations the filter selects in the scope (from the
+/// per-day counts when it spans whole days).
+pub async fn count(db: &PgPool, scope: &Scope, f: &Filter) -> Result<i64, sqlx::Error> {
+    let mut qb = QueryBuilder::new("");
+    push_total(&mut qb, scope, f);
+    qb.build_query_scalar().fetch_one(db).await
+}
+
 /// One page and the total, in one statement (the count runs even when the
 /// page is past the end, so the client still learns the total).
 pub async fn list(

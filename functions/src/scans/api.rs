@@ -3,8 +3,10 @@ use poem::web::Data;
 use poem_openapi::{ApiRequest, Object, OpenApi, payload::Json};
 use serde::{Deserialize, Serialize};
 
+use serde_json::json;
 use shared::{
     ApiError, AppState,
+    audit::{self, Actor, Entry},
     auth::PharmacyStaff,
     body::JsonBody,
     domain::{Gender, ResidentIdNumber, mask_id_number, mask_name},
@@ -143,6 +145,20 @@ async fn answer(
         crate::registrations::repo::packages_in_window(&mut conn, &index, policy.window_days)
             .await?;
     drop(conn);
+    // A scan tells the clerk the buyer's city-wide allowance: it is a
+    // look-up of a person, audited by blind index (never the number).
+    audit::append_alone(
+        &state.db,
+        Entry {
+            stream: Entry::stream_of(&auth.0),
+            actor: Actor::from(&auth.0),
+            action: "buyer.scan",
+            object_type: "buyer",
+            object_id: Some(hex::encode(&index)),
+            detail: json!({ "source": identity.source.as_str(), "method": identity.method.as_str() }),
+        },
+    )
+    .await?;
     let window_remaining = (i64::from(policy.window_limit) - already).max(0) as u32;
     tracing::info!(
         source = identity.source.as_str(),
@@ -163,9 +179,7 @@ async fn answer(
 }
 
 async fn prepared_photo(upload: PhotoUpload) -> Result<photo::Prepared, ApiError> {
-    tokio::task::spawn_blocking(move || photo::prepare(upload.bytes))
-        .await
-        .map_err(ApiError::internal)?
+    shared::imaging::run_bounded(move || photo::prepare(upload.bytes)).await?
 }
 
 fn unreadable(message: &'static str) -> ApiError {

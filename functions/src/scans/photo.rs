@@ -1,21 +1,19 @@
 //! Checks a photo before it leaves our server, and shrinks it when WeChat's
-//! 2 MB limit needs it. The format is sniffed from the bytes (never trusted
-//! from the file name or content type); the image must decode within
-//! allocation limits and have sane dimensions. Photos are never stored.
+//! 2 MB limit needs it. Sniffing, the pixel budget and the decode limits are
+//! those of [`shared::imaging`], shared with inspection photos; on top of
+//! them a card photo must have sane proportions. Photos are never stored.
 
-use std::io::Cursor;
-
-use image::{
-    DynamicImage, ImageFormat, ImageReader, Limits, codecs::jpeg::JpegEncoder, imageops::FilterType,
+use image::{DynamicImage, ImageFormat, codecs::jpeg::JpegEncoder};
+use shared::{
+    ApiError,
+    imaging::{self, PhotoError},
 };
-use shared::ApiError;
 
 /// What WeChat's OCR accepts.
 pub const WECHAT_MAX_BYTES: usize = 2 * 1024 * 1024;
 /// Long side we shrink to when shrinking is needed: enough for OCR.
 const TARGET_LONG_SIDE: u32 = 2048;
 const MIN_SIDE: u32 = 200;
-const MAX_SIDE: u32 = 12_000;
 
 pub struct Prepared {
     pub bytes: Vec<u8>,
@@ -28,34 +26,29 @@ pub fn invalid(message: &'static str) -> ApiError {
     ApiError::unprocessable("IMAGE_INVALID", message).field("image", "IMAGE_INVALID", message)
 }
 
-/// Validates and, when needed, re-encodes. CPU-bound: call from `spawn_blocking`.
+fn refused(e: PhotoError) -> ApiError {
+    match e {
+        PhotoError::TooLarge => e.into(),
+        PhotoError::NotAnImage => invalid("不是可识别的图片，请上传 JPEG 或 PNG 照片"),
+        PhotoError::Unsupported => invalid("仅支持 JPEG 或 PNG 照片"),
+        PhotoError::Corrupt => invalid("图片已损坏，无法读取，请重新拍摄"),
+        PhotoError::TooSmall => invalid("图片尺寸不合适，请对准证件重新拍摄"),
+    }
+}
+
+/// Validates and, when needed, re-encodes. CPU-bound: call it inside
+/// [`imaging::run_bounded`].
 pub fn prepare(bytes: Vec<u8>) -> Result<Prepared, ApiError> {
-    let format = image::guess_format(&bytes)
-        .map_err(|_| invalid("不是可识别的图片，请上传 JPEG 或 PNG 照片"))?;
-    let content_type = match format {
-        ImageFormat::Jpeg => "image/jpeg",
-        ImageFormat::Png => "image/png",
-        _ => return Err(invalid("仅支持 JPEG 或 PNG 照片")),
-    };
-    let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(256 * 1024 * 1024);
-    reader.limits(limits);
-    let (w, h) = reader
-        .into_dimensions()
-        .map_err(|_| invalid("图片已损坏或尺寸过大，请重新拍摄"))?;
-    if w.min(h) < MIN_SIDE || w.max(h) > MAX_SIDE || w.max(h) / w.min(h).max(1) > 8 {
+    // Proportions first, from the header: a strip of pixels is no card.
+    let (_, w, h) = imaging::dimensions(&bytes).map_err(refused)?;
+    if w.min(h) >= MIN_SIDE && w.max(h) / w.min(h).max(1) > 8 {
         return Err(invalid("图片尺寸不合适，请对准证件重新拍摄"));
     }
-    let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
-    let mut limits = Limits::default();
-    limits.max_alloc = Some(256 * 1024 * 1024);
-    reader.limits(limits);
-    let img = reader
-        .decode()
-        .map_err(|_| invalid("图片已损坏，无法读取，请重新拍摄"))?;
+    let decoded = imaging::decode(&bytes, MIN_SIDE).map_err(refused)?;
+    let content_type = match decoded.format {
+        ImageFormat::Png => "image/png",
+        _ => "image/jpeg",
+    };
     if bytes.len() <= WECHAT_MAX_BYTES && w.max(h) <= 4096 {
         return Ok(Prepared {
             bytes,
@@ -64,16 +57,12 @@ pub fn prepare(bytes: Vec<u8>) -> Result<Prepared, ApiError> {
             height: h,
         });
     }
-    shrink(img)
+    shrink(decoded.image)
 }
 
 fn shrink(img: DynamicImage) -> Result<Prepared, ApiError> {
-    let img = if img.width().max(img.height()) > TARGET_LONG_SIDE {
-        img.resize(TARGET_LONG_SIDE, TARGET_LONG_SIDE, FilterType::Triangle)
-    } else {
-        img
-    };
-    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+    let rgb = imaging::fit(imaging::to_rgb(img), TARGET_LONG_SIDE);
+    let rgb = DynamicImage::ImageRgb8(rgb);
     for quality in [85u8, 70, 55] {
         let mut out = Vec::new();
         rgb.write_with_encoder(JpegEncoder::new_with_quality(&mut out, quality))
@@ -97,7 +86,7 @@ fn shrink(img: DynamicImage) -> Result<Prepared, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{ImageBuffer, Rgb};
+    use image::{ExtendedColorType, ImageBuffer, ImageEncoder, Rgb, codecs::png::PngEncoder};
 
     fn jpeg(w: u32, h: u32, noisy: bool) -> Vec<u8> {
         let img = ImageBuffer::from_fn(w, h, |x, y| {
@@ -145,5 +134,19 @@ mod tests {
             let e = prepare(bad).err().expect("refused");
             assert_eq!(e.code, "IMAGE_INVALID");
         }
+    }
+
+    #[test]
+    fn a_photo_over_the_pixel_budget_is_refused_with_422() {
+        let (w, h) = (7_000u32, 6_000u32);
+        let mut bomb = Vec::new();
+        PngEncoder::new(&mut bomb)
+            .write_image(&vec![0u8; (w * h) as usize], w, h, ExtendedColorType::L8)
+            .unwrap();
+        let e = prepare(bomb).err().expect("refused");
+        assert_eq!(
+            (e.status.as_u16(), e.code.as_ref()),
+            (422, "IMAGE_TOO_LARGE")
+        );
     }
 }

@@ -59,7 +59,12 @@ pub struct NewClerk {
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
 pub struct Invited {
     pub staff: Staff,
-    pub invite_code: String,
+    /// Absent only on a replay of the same `Idempotency-Key` more than 10
+    /// minutes later (the code is not kept): ask for a new one with
+    /// `POST /pharmacy/staff/{id}/invite`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_code: Option<String>,
     pub invite_expires_at: DateTime<FixedOffset>,
 }
 
@@ -175,7 +180,8 @@ impl StaffApi {
         {
             Begin::Replay(stored) => {
                 return Ok(CreatedClerk::Created(Json(
-                    serde_json::from_value(stored.body).map_err(ApiError::internal)?,
+                    serde_json::from_value(stored.reveal(&state.pii))
+                        .map_err(ApiError::internal)?,
                 )));
             }
             Begin::Fresh(c) => Some(c),
@@ -189,15 +195,17 @@ impl StaffApi {
             .ok_or_else(staff_not_found)?;
         let invited = Invited {
             staff: row.into(),
-            invite_code: code,
+            invite_code: Some(code),
             invite_expires_at: to_china(Utc::now() + Duration::hours(invite::TTL_HOURS)),
         };
         if let Some(claim) = &claim {
-            idempotency::complete(
+            idempotency::complete_with_secrets(
                 &mut tx,
                 claim,
+                &state.pii,
                 201,
                 &serde_json::to_value(&invited).map_err(ApiError::internal)?,
+                &["invite_code"],
             )
             .await?;
         }
@@ -237,7 +245,7 @@ impl StaffApi {
         tx.commit().await?;
         Ok(Json(Invited {
             staff: row.into(),
-            invite_code: code,
+            invite_code: Some(code),
             invite_expires_at: to_china(Utc::now() + Duration::hours(invite::TTL_HOURS)),
         }))
     }

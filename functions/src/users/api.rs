@@ -84,9 +84,13 @@ pub struct UserWithSecrets {
     #[oai(flatten)]
     #[serde(flatten)]
     pub user: UserView,
-    /// Binds a WeChat account (72 h, single use).
+    /// Binds a WeChat account (72 h, single use). A replay of the same
+    /// `Idempotency-Key` more than 10 minutes later leaves it out (it is not
+    /// kept): issue a new one with `reissue_invite`.
     pub invite_code: Option<String>,
-    /// Shown once; must be changed at first sign-in.
+    /// Shown once; must be changed at first sign-in. A replay of the same
+    /// `Idempotency-Key` more than 10 minutes later leaves it out (it is not
+    /// kept): reset it with `reset_password`.
     pub initial_password: Option<String>,
 }
 
@@ -217,6 +221,18 @@ async fn audit_user(
     Ok(())
 }
 
+fn invite_not_allowed() -> ApiError {
+    ApiError::unprocessable(
+        "INVITE_NOT_ALLOWED",
+        "该角色不通过微信登录，不能发放邀请码；可重置密码",
+    )
+    .field(
+        "reissue_invite",
+        "INVITE_NOT_ALLOWED",
+        "只有店员、店长和检查员可以发放邀请码",
+    )
+}
+
 fn user_not_found() -> ApiError {
     ApiError::not_found("USER_NOT_FOUND", "用户不存在")
 }
@@ -291,7 +307,7 @@ impl UsersApi {
             .filter(|p| !p.is_empty());
         let initial_password = body.username.as_ref().map(|_| password::generate());
         let hash = match &initial_password {
-            Some(p) => Some(password::hash(p).await.map_err(ApiError::internal)?),
+            Some(p) => Some(password::hash(p).await?),
             None => None,
         };
         let mut tx = state.db.begin().await?;
@@ -305,7 +321,8 @@ impl UsersApi {
         {
             Begin::Replay(stored) => {
                 return Ok(CreatedUser::Created(Json(
-                    serde_json::from_value(stored.body).map_err(ApiError::internal)?,
+                    serde_json::from_value(stored.reveal(&state.pii))
+                        .map_err(ApiError::internal)?,
                 )));
             }
             Begin::Fresh(c) => Some(c),
@@ -325,11 +342,10 @@ impl UsersApi {
         )
         .await?;
         // Staff and inspectors sign in through the mini-program.
-        let invite_code = match body.role {
-            Role::Clerk | Role::PharmacyManager | Role::Inspector => {
-                Some(invite::issue(&mut tx, &state.pii, id, Some(auth.user_id)).await?)
-            }
-            _ => None,
+        let invite_code = if body.role.signs_in_with_wechat() {
+            Some(invite::issue(&mut tx, &state.pii, id, Some(auth.user_id)).await?)
+        } else {
+            None
         };
         audit_user(
             &mut tx,
@@ -346,11 +362,13 @@ impl UsersApi {
             initial_password,
         };
         if let Some(claim) = &claim {
-            idempotency::complete(
+            idempotency::complete_with_secrets(
                 &mut tx,
                 claim,
+                &state.pii,
                 201,
                 &serde_json::to_value(&answer).map_err(ApiError::internal)?,
+                &["invite_code", "initial_password"],
             )
             .await?;
         }
@@ -406,17 +424,15 @@ impl UsersApi {
                 ));
             }
             let p = password::generate();
-            repo::reset_password(
-                &mut tx,
-                id.0,
-                &password::hash(&p).await.map_err(ApiError::internal)?,
-            )
-            .await?;
+            repo::reset_password(&mut tx, id.0, &password::hash(&p).await?).await?;
             initial_password = Some(p);
             end_sessions = true;
             changes.push("reset_password".into());
         }
         let mut invite_code = None;
+        if body.reissue_invite && !Role::parse(&user.role).is_some_and(Role::signs_in_with_wechat) {
+            return Err(invite_not_allowed());
+        }
         if body.reissue_invite {
             repo::unbind_wechat(&mut tx, id.0).await?;
             invite_code = Some(invite::issue(&mut tx, &state.pii, id.0, Some(auth.user_id)).await?);

@@ -127,7 +127,11 @@ export interface paths {
         /**
          * Export registrations within the caller's scope (streamed)
          * @description Personal data is masked; a city admin may ask `unmask=true` for full
-         *     names and ID numbers, and every export is audited.
+         *     names and ID numbers, and every export is audited. CSV has no size
+         *     limit; XLSX continues on a new sheet every 1,000,000 rows and is
+         *     refused up front (422 `EXPORT_TOO_LARGE`) past
+         *     `YAOJIAN_EXPORT_XLSX_MAX_ROWS` (3,000,000 by default). Cells that a
+         *     spreadsheet would run as formulas are written as text.
          */
         get: operations["admin_registration_export"];
         put?: never;
@@ -897,7 +901,12 @@ export interface components {
          * @description A clerk with the invite code to give them (shown once; only its hash is kept).
          */
         Invited: {
-            invite_code: string;
+            /**
+             * @description Absent only on a replay of the same `Idempotency-Key` more than 10
+             *     minutes later (the code is not kept): ask for a new one with
+             *     `POST /pharmacy/staff/{id}/invite`.
+             */
+            invite_code?: string;
             /** Format: date-time */
             invite_expires_at: string;
             staff: components["schemas"]["Staff"];
@@ -1412,9 +1421,17 @@ export interface components {
             district_code?: string;
             /** Format: uuid */
             id: string;
-            /** @description Shown once; must be changed at first sign-in. */
+            /**
+             * @description Shown once; must be changed at first sign-in. A replay of the same
+             *     `Idempotency-Key` more than 10 minutes later leaves it out (it is not
+             *     kept): reset it with `reset_password`.
+             */
             initial_password?: string;
-            /** @description Binds a WeChat account (72 h, single use). */
+            /**
+             * @description Binds a WeChat account (72 h, single use). A replay of the same
+             *     `Idempotency-Key` more than 10 minutes later leaves it out (it is not
+             *     kept): issue a new one with `reissue_invite`.
+             */
             invite_code?: string;
             /** Format: date-time */
             last_login_at?: string;

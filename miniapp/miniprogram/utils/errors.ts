@@ -50,6 +50,9 @@ export const ERROR_MESSAGES: Record<string, string> = {
   WECHAT_ALREADY_BOUND: '此微信已绑定其他账号，请换用对应账号，或联系店长解绑',
   BIND_TOKEN_INVALID: '绑定已超时，请重新输入邀请码',
   INVITE_INVALID: '邀请码不正确或已过期，请核对后重输，或请店长重新生成',
+  INVITE_NOT_ALLOWED: '该账号不通过微信登录，不能发放邀请码',
+  WECHAT_LOGIN_NOT_ALLOWED: '该账号不能通过微信登录，请在电脑上用用户名和密码登录',
+  METRICS_TOKEN_REQUIRED: '需要监控令牌',
   NOT_PHARMACY_MEMBER: '您不属于该药店，无法为其登记，请联系店长',
   BUYER_LOOKUP_FORBIDDEN: '只有区局和市局可以按身份证号查询',
   UNMASK_FORBIDDEN: '无权查看完整个人信息',
@@ -61,6 +64,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   DEPENDENCY_UNAVAILABLE: '系统繁忙，请稍后重试',
   RETRY: '系统繁忙，请重试',
   INTERNAL: '系统出错，请稍后重试；如反复出现请联系技术支持',
+  SERVER_BUSY: '服务器正忙，请稍等片刻再试',
   // Identifiers.
   ID_FORMAT: '身份证号格式不对（应为 18 位），请核对后重新输入或重新扫描',
   ID_REGION: '身份证号的地区码无效，请核对证件后重新输入',
@@ -86,7 +90,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   SCAN_TOKEN_INVALID: '证件扫描已过期（10 分钟有效），请重新扫描证件',
   OCR_UNREADABLE: '照片看不清证件，请放平证件、避免反光后重拍',
   IMAGE_INVALID: '照片格式不支持，请重新拍照（JPG 或 PNG）',
-  IMAGE_TOO_LARGE: '照片太大（证件照最大 4 MB，检查照片最大 10 MB），请重新拍照',
+  IMAGE_TOO_LARGE: '照片太大（证件照最大 4 MB，检查照片最大 10 MB，不超过 4000 万像素），请降低分辨率后重新拍照',
+  EXPORT_TOO_LARGE: '导出的记录过多，请缩小日期范围或改用 CSV 格式',
   // Records and staff.
   REGISTRATION_NOT_FOUND: '登记记录不存在或无权查看，请返回刷新',
   STAFF_NOT_FOUND: '店员不存在，请刷新列表',

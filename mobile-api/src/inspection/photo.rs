@@ -7,23 +7,18 @@
 //! files carry no EXIF (no GPS position, no phone model, no time), no XMP and
 //! no ICC profile — only the JFIF header the encoder writes.
 //!
-//! [`process`] is CPU-bound: the caller runs it in `spawn_blocking`, after
-//! checking the upload size (10 MiB).
+//! [`process`] is CPU-bound: the caller runs it in
+//! [`shared::imaging::run_bounded`], after checking the upload size (10 MiB).
+//! Decoding limits are those of [`shared::imaging`], shared with scans.
 
 use std::fmt;
-use std::io::Cursor;
 
-use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
-use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
+use image::DynamicImage;
+use shared::imaging::{self, Decoded, encode_jpeg, fit, to_rgb};
+pub use shared::imaging::{MAX_SIDE, PhotoError};
 
-/// Largest accepted width or height of an upload, in pixels.
-pub const MAX_SIDE: u32 = 12_000;
 /// Smallest accepted width or height of an upload, in pixels.
 pub const MIN_SIDE: u32 = 100;
-/// Most memory the decoder may take for the decoded pixels.
-pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 /// Long side of the stored photo, at most.
 pub const FULL_LONG_SIDE: u32 = 2048;
 /// Long side of the thumbnail, at most.
@@ -58,90 +53,16 @@ impl fmt::Debug for ProcessedPhoto {
     }
 }
 
-/// Why an upload was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PhotoError {
-    /// The bytes are not an image of any known format.
-    NotAnImage,
-    /// An image, but not JPEG or PNG (GIF, WebP, HEIC, …).
-    Unsupported,
-    /// JPEG or PNG, but damaged or cut short.
-    Corrupt,
-    /// Less than [`MIN_SIDE`] pixels on a side.
-    TooSmall,
-    /// More than [`MAX_SIDE`] pixels on a side, or too much memory to decode.
-    TooLarge,
-}
-
-impl PhotoError {
-    /// The API error code: `IMAGE_TOO_LARGE` for oversized dimensions,
-    /// `IMAGE_INVALID` otherwise.
-    pub fn code(self) -> &'static str {
-        match self {
-            PhotoError::TooLarge => "IMAGE_TOO_LARGE",
-            PhotoError::NotAnImage
-            | PhotoError::Unsupported
-            | PhotoError::Corrupt
-            | PhotoError::TooSmall => "IMAGE_INVALID",
-        }
-    }
-
-    /// The message shown to the inspector.
-    pub fn message(self) -> &'static str {
-        match self {
-            PhotoError::NotAnImage => "上传的文件不是图片，请上传 JPEG 或 PNG 格式的照片",
-            PhotoError::Unsupported => "不支持该图片格式，请上传 JPEG 或 PNG 格式的照片",
-            PhotoError::Corrupt => "图片已损坏或不完整，请重新拍摄后上传",
-            PhotoError::TooSmall => "图片尺寸过小（每边至少 100 像素），请重新拍摄后上传",
-            PhotoError::TooLarge => "图片尺寸过大（每边不超过 12000 像素），请压缩后重新上传",
-        }
-    }
-}
-
-impl fmt::Display for PhotoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message())
-    }
-}
-
-impl std::error::Error for PhotoError {}
-
 /// Checks an upload and re-encodes it (see the module documentation).
 ///
-/// CPU-bound: run it in `spawn_blocking`. Peak memory is about the decoded
-/// size of the upload (3 bytes a pixel, 4 with alpha; up to twice that for
-/// 16-bit or transparent PNGs) plus a few megabytes: at most about 0.5 GB for
-/// a 12,000×12,000 photo, so the caller may want to bound how many run at
-/// once.
+/// CPU-bound: run it inside [`imaging::run_bounded`], which bounds how many
+/// run at once; the memory one takes is stated in [`shared::imaging`].
 pub fn process(bytes: &[u8]) -> Result<ProcessedPhoto, PhotoError> {
-    let format = sniff(bytes)?;
-    if format == ImageFormat::Jpeg && jpeg_is_truncated(bytes) {
-        // The JPEG decoder is lenient and would fill a cut-off photo with
-        // grey; a half photo is no evidence.
-        return Err(PhotoError::Corrupt);
-    }
-
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_ALLOC);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(classify)?;
-
-    let (width, height) = decoder.dimensions();
-    if width > MAX_SIDE || height > MAX_SIDE {
-        return Err(PhotoError::TooLarge);
-    }
-    if width < MIN_SIDE || height < MIN_SIDE {
-        return Err(PhotoError::TooSmall);
-    }
-    if decoder.total_bytes() > MAX_ALLOC {
-        return Err(PhotoError::TooLarge);
-    }
-    // A damaged EXIF block only loses the rotation, not the photo.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let decoded = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    let Decoded {
+        image: decoded,
+        orientation,
+        ..
+    } = imaging::decode(bytes, MIN_SIDE)?;
 
     // Scaling to a long side commutes with the EXIF transforms (all of them
     // keep or swap the two sides), so scale first and turn the small image.
@@ -158,140 +79,15 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedPhoto, PhotoError> {
     })
 }
 
-/// The format from the first bytes; JPEG and PNG only.
-fn sniff(bytes: &[u8]) -> Result<ImageFormat, PhotoError> {
-    match image::guess_format(bytes) {
-        Ok(format @ (ImageFormat::Jpeg | ImageFormat::Png)) => Ok(format),
-        Ok(_) => Err(PhotoError::Unsupported),
-        // iPhones shoot HEIC by default: say "format" rather than "not an image".
-        Err(_) if is_heif(bytes) => Err(PhotoError::Unsupported),
-        Err(_) => Err(PhotoError::NotAnImage),
-    }
-}
-
-/// An ISO-BMFF `ftyp` box naming a HEIF/HEIC brand.
-fn is_heif(bytes: &[u8]) -> bool {
-    bytes.len() >= 12
-        && &bytes[4..8] == b"ftyp"
-        && matches!(
-            &bytes[8..12],
-            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1"
-        )
-}
-
-/// True when the JPEG's marker segments lead cleanly to a scan and no
-/// end-of-image marker follows it: the file was cut off. Inside entropy-coded
-/// data a 0xFF byte is always followed by 0x00 or a restart marker, so
-/// `FF D9` after the first scan header can only be the end marker (phones
-/// sometimes append data after it, which is fine). When the segments cannot
-/// be walked the decoder is left to judge.
-fn jpeg_is_truncated(bytes: &[u8]) -> bool {
-    let mut i = 2; // after SOI
-    loop {
-        if i >= bytes.len() {
-            return true;
-        }
-        if bytes[i] != 0xFF {
-            return false; // not a marker where one belongs: the decoder decides
-        }
-        while i < bytes.len() && bytes[i] == 0xFF {
-            i += 1; // fill bytes
-        }
-        let Some(&marker) = bytes.get(i) else {
-            return true;
-        };
-        i += 1;
-        match marker {
-            // Markers without a length.
-            0x01 | 0xD0..=0xD8 => continue,
-            // End of image before any scan: the decoder decides (it fails).
-            0xD9 => return false,
-            _ => {}
-        }
-        let Some(len) = bytes
-            .get(i..i + 2)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-        else {
-            return true;
-        };
-        if len < 2 {
-            return false;
-        }
-        if marker == 0xDA {
-            let scan = bytes.get(i + len..).unwrap_or(&[]);
-            return !scan.windows(2).any(|w| w == [0xFF, 0xD9]);
-        }
-        i += len;
-    }
-}
-
-fn classify(err: ImageError) -> PhotoError {
-    match err {
-        ImageError::Limits(_) => PhotoError::TooLarge,
-        ImageError::Unsupported(_) => PhotoError::Unsupported,
-        ImageError::Decoding(_)
-        | ImageError::IoError(_)
-        | ImageError::Parameter(_)
-        | ImageError::Encoding(_) => PhotoError::Corrupt,
-    }
-}
-
-/// 8-bit RGB; transparent pixels (PNG) are laid on white, as a viewer shows
-/// them, rather than on whatever colour their invisible channels hold.
-fn to_rgb(image: DynamicImage) -> RgbImage {
-    if !image.color().has_alpha() {
-        return image.into_rgb8();
-    }
-    let rgba = image.into_rgba8();
-    let mut rgb = RgbImage::new(rgba.width(), rgba.height());
-    for (out, px) in rgb.pixels_mut().zip(rgba.pixels()) {
-        let [r, g, b, a] = px.0;
-        let alpha = u32::from(a);
-        // At most (255·a + 255·(255 − a) + 127) / 255 = 255.
-        let over_white = |c: u8| ((u32::from(c) * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
-        *out = image::Rgb([over_white(r), over_white(g), over_white(b)]);
-    }
-    rgb
-}
-
-/// Scales down (never up) so that the long side is at most `long_side`,
-/// keeping the aspect ratio (the short side rounded, at least 1 pixel).
-fn fit(image: RgbImage, long_side: u32) -> RgbImage {
-    let (width, height) = image.dimensions();
-    let long = width.max(height);
-    if long <= long_side {
-        return image;
-    }
-    let scale = |side: u32| -> u32 {
-        let scaled =
-            (u64::from(side) * u64::from(long_side) + u64::from(long) / 2) / u64::from(long);
-        u32::try_from(scaled)
-            .unwrap_or(long_side)
-            .clamp(1, long_side)
-    };
-    let (new_width, new_height) = if width >= height {
-        (long_side, scale(height))
-    } else {
-        (scale(width), long_side)
-    };
-    image::imageops::resize(&image, new_width, new_height, FilterType::CatmullRom)
-}
-
-fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
-    let mut out = Vec::with_capacity(image.as_raw().len() / 8);
-    JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(image)
-        // Encoding pixels into memory fails only on impossible dimensions
-        // (over 65,535), which the limits above exclude.
-        .map_err(|_| PhotoError::Corrupt)?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::codecs::jpeg::JpegEncoder;
     use image::codecs::png::PngEncoder;
+    use image::metadata::Orientation;
     use image::{ExtendedColorType, ImageEncoder, Rgb, Rgba, RgbaImage};
+    use image::{ImageDecoder, ImageFormat, ImageReader, RgbImage};
+    use std::io::Cursor;
 
     const RED: Rgb<u8> = Rgb([230, 20, 20]);
     const GREEN: Rgb<u8> = Rgb([20, 200, 40]);

@@ -124,17 +124,7 @@ impl PhotosApi {
         auth: Inspector,
         body: Upload<InspectionPhoto>,
     ) -> Result<Uploaded, ApiError> {
-        let processed = tokio::task::spawn_blocking(move || photo::process(&body.bytes))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| {
-                let status = if e.code() == "IMAGE_TOO_LARGE" {
-                    poem::http::StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    poem::http::StatusCode::UNPROCESSABLE_ENTITY
-                };
-                ApiError::new(status, e.code(), e.message()).field("image", e.code(), e.message())
-            })?;
+        let processed = shared::imaging::run_bounded(move || photo::process(&body.bytes)).await??;
         let id = Uuid::now_v7();
         let object_key = format!("inspection/{}/{id}.jpg", chrono::Utc::now().format("%Y/%m"));
         let thumbnail_key = format!(

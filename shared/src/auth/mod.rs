@@ -69,6 +69,14 @@ impl Role {
     pub fn is_pharmacy_staff(self) -> bool {
         matches!(self, Role::Clerk | Role::PharmacyManager)
     }
+
+    /// Roles that sign in through WeChat (SPEC §5): the mini-program's
+    /// pharmacy and district sides. Only these may hold an invite code; city
+    /// admins, approvers and enterprises sign in with a password (and later
+    /// single sign-on), never with a phone's WeChat account.
+    pub fn signs_in_with_wechat(self) -> bool {
+        matches!(self, Role::Clerk | Role::PharmacyManager | Role::Inspector)
+    }
 }
 
 /// The authenticated caller, as stored with the session.

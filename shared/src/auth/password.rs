@@ -5,7 +5,7 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 
-use crate::error::ApiError;
+use crate::{blocking::Bound, error::ApiError};
 
 /// At least 10 characters with three of: lower case, upper case, digits, symbols.
 pub fn check_complexity(password: &str) -> Result<(), ApiError> {
@@ -51,34 +51,47 @@ pub fn generate() -> String {
     s
 }
 
+/// Hashes and verifications that may run at once in a process. argon2id
+/// with the default parameters takes 19 MiB each (`m=19456`), so at most
+/// about 80 MB go to password work however many sign-ins arrive together;
+/// the rest wait their turn.
+pub const CONCURRENT_HASHES: usize = 4;
+/// Hashing slots; a sign-in waits at most 20 s for one, then 503 `SERVER_BUSY`.
+static HASHING: Bound = Bound::new(
+    CONCURRENT_HASHES,
+    std::time::Duration::from_secs(20),
+    "服务器正忙，请稍后再试",
+);
+
 /// argon2id with the crate's default (OWASP) parameters, off the async runtime.
-pub async fn hash(password: &str) -> anyhow::Result<String> {
+pub async fn hash(password: &str) -> Result<String, ApiError> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
-    })
-    .await?
+    HASHING
+        .run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2: {e}")))
+        })
+        .await?
 }
 
 /// Constant-time verification; an unparsable stored hash never matches.
-pub async fn verify(password: &str, stored: &str) -> bool {
+pub async fn verify(password: &str, stored: &str) -> Result<bool, ApiError> {
     let password = password.to_owned();
     let stored = stored.to_owned();
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    HASHING
+        .run(move || {
+            PasswordHash::new(&stored)
+                .map(|h| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &h)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
 }
 
 /// A hash to verify against when the user does not exist, so that an unknown
@@ -108,9 +121,9 @@ mod tests {
     async fn hash_and_verify() {
         let h = hash("Correct-Horse-1").await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify("Correct-Horse-1", &h).await);
-        assert!(!verify("Correct-Horse-2", &h).await);
-        assert!(!verify("x", "not a hash").await);
-        assert!(!verify("x", DUMMY_HASH).await);
+        assert!(verify("Correct-Horse-1", &h).await.unwrap());
+        assert!(!verify("Correct-Horse-2", &h).await.unwrap());
+        assert!(!verify("x", "not a hash").await.unwrap());
+        assert!(!verify("x", DUMMY_HASH).await.unwrap());
     }
 }

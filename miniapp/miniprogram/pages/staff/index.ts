@@ -31,13 +31,17 @@ Component({
       this.setData({ phone: e.detail.value })
     },
     showInvite(r: Invited) {
-      this.setData({ invite: { name: r.staff.display_name, code: r.invite_code } })
+      this.setData({ invite: { name: r.staff.display_name, code: r.invite_code ?? '' } })
     },
     async add() {
       if (this.data.busy || !this.data.name.trim()) return
       this.setData({ busy: true })
       try {
-        this.showInvite(await addClerk(this.data.name, this.data.phone))
+        let added = await addClerk(this.data.name, this.data.phone)
+        // A retry answered long after the first try carries no code (the
+        // server does not keep it): ask for a fresh one.
+        if (!added.invite_code) added = await reinvite(added.staff.id)
+        this.showInvite(added)
         this.setData({ name: '', phone: '' })
         await this.load()
       } catch (err) {
