@@ -149,6 +149,7 @@ pub const ERROR_CODES: &[&str] = &[
 
 /// One field that could not be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FieldError {
     /// Path of the field in the request (`items[0].quantity`, a parameter name).
     pub field: String,
@@ -159,6 +160,7 @@ pub struct FieldError {
 
 /// `application/problem+json` body (RFC 9457) with our `code` and field errors.
 #[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Problem {
     #[oai(rename = "type")]
     #[serde(rename = "type")]
@@ -170,7 +172,8 @@ pub struct Problem {
     pub detail: Option<String>,
     /// Stable UPPER_SNAKE code clients switch on.
     pub code: String,
-    #[oai(skip_serializing_if_is_empty)]
+    /// The fields that could not be accepted; absent when there are none.
+    #[oai(default, skip_serializing_if_is_empty)]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }

@@ -27,6 +27,7 @@ pub struct AdminApi;
 
 /// One audit entry. Carries ids and codes only, never personal data.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditEntry {
     pub id: i64,
     pub stream: String,
@@ -58,6 +59,7 @@ impl From<AuditRow> for AuditEntry {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AdminPharmacy {
     pub id: Uuid,
     pub name: String,
@@ -115,6 +117,7 @@ impl From<PharmacyRow> for AdminPharmacy {
 }
 
 #[derive(Debug, serde::Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct PharmacyChange {
     pub status: PharmacyStatus,

@@ -23,6 +23,7 @@ const BIND_TOKEN_TTL: Duration = Duration::from_secs(600);
 pub struct AuthApi;
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordLogin {
     pub username: String,
@@ -30,6 +31,7 @@ pub struct PasswordLogin {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct WechatLogin {
     /// The code from `wx.login()`.
@@ -37,6 +39,7 @@ pub struct WechatLogin {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct WechatBind {
     pub bind_token: String,
@@ -44,6 +47,7 @@ pub struct WechatBind {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub old_password: String,
@@ -52,6 +56,7 @@ pub struct PasswordChange {
 
 /// The signed-in user as clients see it.
 #[derive(Debug, Clone, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct User {
     pub id: Uuid,
     pub role: Role,
@@ -83,6 +88,7 @@ impl From<&UserRow> for User {
 }
 
 #[derive(Debug, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Token {
     pub token: String,
     /// Seconds.
@@ -93,6 +99,7 @@ pub struct Token {
 /// Answer of a WeChat login: a token when the account is bound, else a
 /// short-lived `bind_token` to exchange with an invite code.
 #[derive(Debug, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct WechatLoginResult {
     pub bound: bool,
     #[oai(skip_serializing_if_is_none)]
@@ -442,6 +449,7 @@ impl AuthApi {
 }
 
 #[derive(Debug, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Done {
     pub ok: bool,
 }

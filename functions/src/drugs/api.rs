@@ -47,6 +47,7 @@ impl SpecialCategory {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Drug {
     pub id: Uuid,
     pub barcode: String,

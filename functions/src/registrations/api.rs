@@ -29,6 +29,7 @@ use crate::{
 pub struct RegistrationsApi;
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
     /// GTIN-8/12/13/14 of the minimum package.
@@ -43,6 +44,7 @@ pub struct NewItem {
 
 /// A buyer typed in by hand (no card at hand): flagged for review.
 #[derive(Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct ManualBuyer {
     pub name: String,
@@ -57,6 +59,7 @@ impl std::fmt::Debug for ManualBuyer {
 
 /// A sale: the buyer from a scan (`scan_token`) or typed in (`buyer`), and its items.
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct NewRegistration {
     pub scan_token: Option<String>,
@@ -69,6 +72,7 @@ pub struct NewRegistration {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BuyerView {
     pub name_masked: String,
     pub id_masked: String,
@@ -78,6 +82,7 @@ pub struct BuyerView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Item {
     pub barcode: String,
     pub drug_name: String,
@@ -90,6 +95,7 @@ pub struct Item {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Registration {
     pub id: Uuid,
     pub pharmacy_id: Uuid,
@@ -175,6 +181,7 @@ pub fn view(
 
 /// The sales rules in force (SPEC §4.2; a city may be stricter than the defaults).
 #[derive(Debug, Clone, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SalesPolicy {
     /// Packages one registration may hold without a prescription.
     pub per_sale_limit: u32,

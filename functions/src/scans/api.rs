@@ -23,6 +23,7 @@ use crate::Tag;
 pub struct ScansApi;
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct IdCardReaderFields {
     pub name: String,
@@ -32,12 +33,14 @@ pub struct IdCardReaderFields {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct IdCardReader {
     pub card_reader: IdCardReaderFields,
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct SsCardReaderFields {
     pub name: String,
@@ -47,6 +50,7 @@ pub struct SsCardReaderFields {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct SsCardReader {
     pub card_reader: SsCardReaderFields,
@@ -87,6 +91,7 @@ impl From<Gender> for GenderView {
 
 /// The scanned identity, masked, and the token to register the sale with.
 #[derive(Debug, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ScanResult {
     /// Valid 10 minutes, for the scanning clerk only.
     pub scan_token: String,

@@ -20,6 +20,7 @@ use crate::Tag;
 pub struct StaffApi;
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Staff {
     pub id: Uuid,
     pub role: Role,
@@ -49,6 +50,7 @@ impl From<StaffRow> for Staff {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct NewClerk {
     pub display_name: String,
@@ -57,6 +59,7 @@ pub struct NewClerk {
 
 /// A clerk with the invite code to give them (shown once; only its hash is kept).
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Invited {
     pub staff: Staff,
     /// Absent only on a replay of the same `Idempotency-Key` more than 10

@@ -16,6 +16,7 @@ use crate::Tag;
 pub struct SyncApi;
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TargetStatus {
     pub target: String,
     pub url: String,
@@ -31,6 +32,7 @@ pub struct TargetStatus {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Batch {
     pub id: Uuid,
     pub target: String,
@@ -48,6 +50,7 @@ pub struct Batch {
 
 /// A record a data centre refused, with its reason (回流).
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Returned {
     pub id: i64,
     pub target: String,

@@ -25,6 +25,7 @@ use crate::Tag;
 pub struct UsersApi;
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UserView {
     pub id: Uuid,
     pub role: Role,
@@ -64,6 +65,7 @@ impl From<UserRow> for UserView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub name: String,
@@ -80,6 +82,7 @@ pub struct NewUser {
 
 /// A created (or reset) user with the one-time secrets to hand over.
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UserWithSecrets {
     #[oai(flatten)]
     #[serde(flatten)]
@@ -103,6 +106,7 @@ pub enum UserStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
     pub status: Option<UserStatus>,

@@ -60,6 +60,7 @@ pub enum AlertStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Alert {
     pub id: Uuid,
     /// `MINOR_ATTEMPT`, `WINDOW_LIMIT`, `MULTI_PHARMACY`, `SYNC_LAG`, `DEAD_LETTER`
@@ -99,6 +100,7 @@ impl From<AlertRow> for Alert {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// What was done (required).

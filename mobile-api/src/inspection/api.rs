@@ -26,6 +26,7 @@ use crate::{Tag, alerts};
 pub struct InspectionApi;
 
 #[derive(Debug, Clone, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PharmacySummary {
     pub id: Uuid,
     pub name: String,
@@ -64,6 +65,7 @@ impl From<PharmacyRow> for PharmacySummary {
 }
 
 #[derive(Debug, Clone, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RefusedAttempt {
     pub id: Uuid,
     /// The rule that refused it, e.g. `MINOR_NOT_ALLOWED`.
@@ -127,6 +129,7 @@ impl Disposition {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PhotoRef {
     pub key: Uuid,
     pub url: String,
@@ -144,6 +147,7 @@ impl PhotoRef {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Inspection {
     pub id: Uuid,
     pub pharmacy_id: Uuid,
@@ -207,6 +211,7 @@ async fn with_photos(
 
 /// What an inspector sees of a pharmacy on site.
 #[derive(Debug, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PharmacyDetail {
     pub pharmacy: PharmacySummary,
     /// The last 30 days, newest first (at most 50).
@@ -219,6 +224,7 @@ pub struct PharmacyDetail {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct NewInspection {
     pub result: InspectionResult,
