@@ -315,9 +315,9 @@ impl RegistrationsApi {
         &self,
         state: Data<&AppState>,
         _auth: shared::auth::AnyUser,
-    ) -> Json<SalesPolicy> {
+    ) -> Result<Json<SalesPolicy>, ApiError> {
         let p = &state.config.policy;
-        Json(SalesPolicy {
+        Ok(Json(SalesPolicy {
             per_sale_limit: p.per_sale_limit,
             window_limit: p.window_limit,
             window_days: p.window_days,
@@ -328,7 +328,7 @@ impl RegistrationsApi {
             }
             .to_owned(),
             refuse_minors: p.refuse_minors,
-        })
+        }))
     }
 
     /// One registration (404 when it is not visible to the caller)
