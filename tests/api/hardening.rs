@@ -745,3 +745,59 @@ async fn long_running_commands_refuse_a_missing_or_development_master_key() {
     );
     wait_ready(&app.client, &format!("http://127.0.0.1:{port}/healthz")).await;
 }
+
+#[tokio::test]
+async fn metrics_bind_serves_metrics_without_a_token_on_its_own_address() {
+    let app = spawn_app().await;
+    let (port, metrics_port) = (free_port(), free_port());
+    let _server = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_yaojian"))
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--metrics-bind",
+                &format!("127.0.0.1:{metrics_port}"),
+            ])
+            .envs(app.env())
+            .env_remove("YAOJIAN_METRICS_TOKEN")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(&app.client, &format!("http://127.0.0.1:{port}/healthz")).await;
+    let public = app
+        .client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 401);
+    wait_ready(
+        &app.client,
+        &format!("http://127.0.0.1:{metrics_port}/metrics"),
+    )
+    .await;
+    let internal = app
+        .client
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        internal
+            .text()
+            .await
+            .unwrap()
+            .contains("http_requests_total")
+    );
+    // Only /metrics is there.
+    let other = app
+        .client
+        .get(format!("http://127.0.0.1:{metrics_port}/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+}
