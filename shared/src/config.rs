@@ -36,7 +36,8 @@ pub struct Config {
     pub database_max_connections: u32,
     pub wechat: WechatConfig,
     pub master_keys: MasterKeys,
-    /// True when `YAOJIAN_MASTER_KEY` was not set (or empty) and the development key is used.
+    /// True when the public development key is in use: `YAOJIAN_MASTER_KEY`
+    /// missing, empty, or set to that key.
     pub master_key_is_development_default: bool,
     /// `YAOJIAN_ENV=development`: a local demo or test, where the public
     /// development key is allowed (see [`Config::require_production_key`]).

@@ -149,7 +149,6 @@ pub const ERROR_CODES: &[&str] = &[
 
 /// One field that could not be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize, serde::Deserialize)]
-#[oai(skip_serializing_if_is_none)]
 pub struct FieldError {
     /// Path of the field in the request (`items[0].quantity`, a parameter name).
     pub field: String,
@@ -167,7 +166,6 @@ pub struct Problem {
     pub type_: String,
     pub title: String,
     pub status: u16,
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Stable UPPER_SNAKE code clients switch on.

@@ -37,7 +37,6 @@ impl PageRequest {
 }
 
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct Page<T: Type + ParseFromJSON + ToJSON> {
     pub items: Vec<T>,
     pub total: i64,

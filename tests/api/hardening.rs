@@ -691,12 +691,7 @@ async fn metrics_need_the_token_and_label_unknown_methods_other() {
         .await
         .unwrap();
     assert!(r.status().as_u16() < 500);
-    let text = app
-        .get("/metrics", Some(METRICS_TOKEN))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("method=\"other\""), "{text}");
     assert!(!text.contains("PROBE123"), "{text}");
 }

@@ -124,6 +124,13 @@ impl TestApp {
         r.send().await.expect("request sent")
     }
 
+    /// The Prometheus text of `/metrics`, fetched with the test token.
+    pub async fn metrics(&self) -> String {
+        let r = self.get("/metrics", Some(METRICS_TOKEN)).await;
+        assert_eq!(r.status(), 200, "/metrics");
+        r.text().await.unwrap()
+    }
+
     /// Signs in with username and password; returns the token.
     pub async fn login(&self, username: &str) -> String {
         let resp = self

@@ -86,12 +86,7 @@ async fn metrics_count_requests_per_route_with_latency_histograms() {
     let app = spawn_app().await;
     let token = app.login("admin").await;
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.status(), 200);
-    let text = app
-        .get("/metrics", Some(METRICS_TOKEN))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"}"),
         "{text}"

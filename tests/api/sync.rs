@@ -425,14 +425,23 @@ async fn sync_figures_are_on_metrics() {
     let receiver = FakeReceiver::start(SECRET).await;
     let app = sync_app(&receiver, SECRET, "").await;
     sales(&app, 2).await;
-    let text = app
-        .get("/metrics", Some(METRICS_TOKEN))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("sync_pending{target=\"dc\"} 2"), "{text}");
     assert!(text.contains("sync_lag_seconds{target=\"dc\"}"));
+    // A scrape within GAUGE_REFRESH of the last one runs no query: the
+    // figures are those of the last read.
+    sales(&app, 1).await;
+    assert!(
+        app.metrics()
+            .await
+            .contains("sync_pending{target=\"dc\"} 2")
+    );
+    *app.state.gauges_refreshed_at.lock().unwrap() = None;
+    assert!(
+        app.metrics()
+            .await
+            .contains("sync_pending{target=\"dc\"} 3")
+    );
 }
 
 /// Two `serve` processes and two sync workers on one database and Redis

@@ -117,7 +117,6 @@ impl From<PharmacyRow> for AdminPharmacy {
 }
 
 #[derive(Debug, serde::Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct PharmacyChange {
     pub status: PharmacyStatus,

@@ -45,7 +45,6 @@ impl UploadSpec for ImportFile {
 }
 
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct ImportRejected {
     /// Spreadsheet row number (header = 1).
     pub row: usize,
@@ -53,7 +52,6 @@ pub struct ImportRejected {
 }
 
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct ImportResult {
     pub created: u64,
     pub updated: u64,

@@ -23,7 +23,6 @@ const BIND_TOKEN_TTL: Duration = Duration::from_secs(600);
 pub struct AuthApi;
 
 #[derive(Debug, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordLogin {
     pub username: String,
@@ -31,7 +30,6 @@ pub struct PasswordLogin {
 }
 
 #[derive(Debug, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct WechatLogin {
     /// The code from `wx.login()`.
@@ -39,7 +37,6 @@ pub struct WechatLogin {
 }
 
 #[derive(Debug, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct WechatBind {
     pub bind_token: String,
@@ -47,7 +44,6 @@ pub struct WechatBind {
 }
 
 #[derive(Debug, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub old_password: String,
@@ -61,13 +57,9 @@ pub struct User {
     pub id: Uuid,
     pub role: Role,
     pub display_name: String,
-    #[oai(skip_serializing_if_is_none)]
     pub username: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub pharmacy_id: Option<Uuid>,
-    #[oai(skip_serializing_if_is_none)]
     pub pharmacy_name: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub district_code: Option<String>,
     pub must_change_password: bool,
 }
@@ -88,7 +80,6 @@ impl From<&UserRow> for User {
 }
 
 #[derive(Debug, Serialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct Token {
     pub token: String,
     /// Seconds.
@@ -102,12 +93,9 @@ pub struct Token {
 #[oai(skip_serializing_if_is_none)]
 pub struct WechatLoginResult {
     pub bound: bool,
-    #[oai(skip_serializing_if_is_none)]
     pub token: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub bind_token: Option<String>,
     pub expires_in: u64,
-    #[oai(skip_serializing_if_is_none)]
     pub user: Option<User>,
 }
 
@@ -449,7 +437,6 @@ impl AuthApi {
 }
 
 #[derive(Debug, Serialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct Done {
     pub ok: bool,
 }

@@ -44,7 +44,6 @@ pub struct NewItem {
 
 /// A buyer typed in by hand (no card at hand): flagged for review.
 #[derive(Clone, Serialize, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct ManualBuyer {
     pub name: String,
@@ -72,7 +71,6 @@ pub struct NewRegistration {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct BuyerView {
     pub name_masked: String,
     pub id_masked: String,
@@ -181,7 +179,6 @@ pub fn view(
 
 /// The sales rules in force (SPEC §4.2; a city may be stricter than the defaults).
 #[derive(Debug, Clone, Serialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct SalesPolicy {
     /// Packages one registration may hold without a prescription.
     pub per_sale_limit: u32,

@@ -33,7 +33,6 @@ pub struct IdCardReaderFields {
 }
 
 #[derive(Debug, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct IdCardReader {
     pub card_reader: IdCardReaderFields,
@@ -50,7 +49,6 @@ pub struct SsCardReaderFields {
 }
 
 #[derive(Debug, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct SsCardReader {
     pub card_reader: SsCardReaderFields,
@@ -91,7 +89,6 @@ impl From<Gender> for GenderView {
 
 /// The scanned identity, masked, and the token to register the sale with.
 #[derive(Debug, Serialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct ScanResult {
     /// Valid 10 minutes, for the scanning clerk only.
     pub scan_token: String,

@@ -65,7 +65,6 @@ pub struct Invited {
     /// Absent only on a replay of the same `Idempotency-Key` more than 10
     /// minutes later (the code is not kept): ask for a new one with
     /// `POST /pharmacy/staff/{id}/invite`.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_code: Option<String>,
     pub invite_expires_at: DateTime<FixedOffset>,

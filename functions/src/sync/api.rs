@@ -16,7 +16,6 @@ use crate::Tag;
 pub struct SyncApi;
 
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct TargetStatus {
     pub target: String,
     pub url: String,
@@ -50,7 +49,6 @@ pub struct Batch {
 
 /// A record a data centre refused, with its reason (回流).
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct Returned {
     pub id: i64,
     pub target: String,

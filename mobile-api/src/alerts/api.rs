@@ -100,7 +100,6 @@ impl From<AlertRow> for Alert {
 }
 
 #[derive(Debug, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// What was done (required).

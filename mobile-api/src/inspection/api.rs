@@ -65,7 +65,6 @@ impl From<PharmacyRow> for PharmacySummary {
 }
 
 #[derive(Debug, Clone, Serialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct RefusedAttempt {
     pub id: Uuid,
     /// The rule that refused it, e.g. `MINOR_NOT_ALLOWED`.
@@ -129,7 +128,6 @@ impl Disposition {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct PhotoRef {
     pub key: Uuid,
     pub url: String,
@@ -147,7 +145,6 @@ impl PhotoRef {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct Inspection {
     pub id: Uuid,
     pub pharmacy_id: Uuid,
@@ -211,7 +208,6 @@ async fn with_photos(
 
 /// What an inspector sees of a pharmacy on site.
 #[derive(Debug, Serialize, Object)]
-#[oai(skip_serializing_if_is_none)]
 pub struct PharmacyDetail {
     pub pharmacy: PharmacySummary,
     /// The last 30 days, newest first (at most 50).
