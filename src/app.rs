@@ -12,15 +12,14 @@ use poem::{
     web::Html,
 };
 use poem_openapi::OpenApiService;
+use serde_json::{Value, json};
 use shared::{AppState, group::FunctionGroup, telemetry::Observe};
 
 pub const API_PREFIX: &str = "/api/v1";
 
-/// Every function group, in a stable order.
+/// Every function group, in the registry's order.
 pub fn all_groups() -> Vec<FunctionGroup> {
-    let mut groups = functions::groups();
-    groups.extend(mobile_api::groups());
-    groups
+    crate::groups::all()
 }
 
 /// The groups selected by `--only` (all when `None`); unknown names are an error.
@@ -40,10 +39,8 @@ pub fn select_groups(only: Option<&[String]>) -> anyhow::Result<Vec<FunctionGrou
         .collect())
 }
 
-type Api = (functions::Api, mobile_api::Api);
-
-fn service() -> OpenApiService<Api, ()> {
-    OpenApiService::new((functions::api(), mobile_api::api()), "Yaojian 药监 API", env!("CARGO_PKG_VERSION"))
+fn service() -> OpenApiService<crate::groups::Api, ()> {
+    OpenApiService::new(crate::groups::api(), "Yaojian 药监 API", env!("CARGO_PKG_VERSION"))
         .description("含特殊药品复方制剂销售登记、检查、审批与电子证照。错误均为 application/problem+json（见 SPEC §3）。")
         .server(API_PREFIX)
 }
@@ -58,7 +55,25 @@ pub fn openapi_document(groups: &[FunctionGroup]) -> serde_json::Value {
         .collect();
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         paths.retain(|p, _| keep.contains(p.as_str()));
+        // Each operation is tagged with its group: the tag is the group's
+        // name, described by the group's description.
+        for group in groups {
+            for path in &group.paths {
+                let Some(Value::Object(ops)) = paths.get_mut(path) else {
+                    continue;
+                };
+                for op in ops.values_mut() {
+                    if let Value::Object(op) = op {
+                        op.insert("tags".into(), json!([group.name]));
+                    }
+                }
+            }
+        }
     }
+    doc["tags"] = groups
+        .iter()
+        .map(|g| json!({ "name": g.name, "description": g.description }))
+        .collect();
     // The codes clients switch on (SPEC §3), for generated clients and tests.
     doc["x-error-codes"] = serde_json::json!(shared::error::ERROR_CODES);
     doc

@@ -335,7 +335,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = AppState::build(load_service_config()?)?;
             let t = find_target(&state, &target)?;
             let workers = (0..workers)
-                .map(|_| functions::sync::worker::Worker::new(state.clone(), t.clone()))
+                .map(|_| {
+                    functions::sync::worker::Worker::new(
+                        state.clone(),
+                        t.clone(),
+                        &yaojian::groups::entities(),
+                    )
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let shutdown = shutdown_signal();
             let all = futures_util::future::try_join_all(workers.iter().map(|w| w.run(once)));
@@ -377,24 +383,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs {
             command: JobsCommand::List,
         } => {
-            for (name, what) in functions::jobs::JOBS {
-                println!("{name:<12} {what}");
+            for job in yaojian::groups::jobs() {
+                println!("{:<20} {}", job.name, job.description);
             }
         }
         Command::Jobs {
             command: JobsCommand::Run { name, once, every },
         } => {
+            let jobs = yaojian::groups::jobs();
+            let job = shared::jobs::find(&jobs, &name)?;
             let state = AppState::build(load_service_config()?)?;
             if once {
-                match functions::jobs::run_once(&state, &name).await? {
-                    functions::jobs::Outcome::Done(detail) => println!("{name}: {detail}"),
-                    functions::jobs::Outcome::Skipped => {
+                match shared::jobs::run_once(&state, job).await? {
+                    shared::jobs::Outcome::Done(detail) => println!("{name}: {detail}"),
+                    shared::jobs::Outcome::Skipped => {
                         println!("{name}: skipped, another scheduler is running it")
                     }
                 }
             } else {
                 tokio::select! {
-                    r = functions::jobs::run_forever(&state, &name, std::time::Duration::from_secs(every.max(1))) => r?,
+                    r = shared::jobs::run_forever(&state, job, std::time::Duration::from_secs(every.max(1))) => r?,
                     _ = shutdown_signal() => {}
                 }
             }

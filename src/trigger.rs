@@ -10,7 +10,7 @@ use shared::{AppState, config::SyncTarget};
 #[derive(Clone)]
 pub enum JobRunner {
     Sync(AppState, SyncTarget),
-    Job(AppState, String),
+    Job(AppState, shared::group::Job),
 }
 
 impl JobRunner {
@@ -27,14 +27,15 @@ impl JobRunner {
                 let t = t.ok_or_else(|| anyhow::anyhow!("unknown sync target `{name}`"))?;
                 Ok(JobRunner::Sync(state.clone(), t))
             }
-            Some(("jobs", name)) if functions::jobs::JOBS.iter().any(|(n, _)| *n == name) => {
-                Ok(JobRunner::Job(state.clone(), name.to_owned()))
+            Some(("jobs", name)) => {
+                let job = *shared::jobs::find(&crate::groups::jobs(), name)?;
+                Ok(JobRunner::Job(state.clone(), job))
             }
             _ => anyhow::bail!(
                 "a job is `sync:TARGET` or `jobs:NAME` (jobs: {})",
-                functions::jobs::JOBS
+                crate::groups::jobs()
                     .iter()
-                    .map(|(n, _)| *n)
+                    .map(|j| j.name)
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -44,19 +45,21 @@ impl JobRunner {
     async fn run(&self) -> anyhow::Result<serde_json::Value> {
         match self {
             JobRunner::Sync(state, target) => {
-                let r = functions::sync::worker::Worker::new(state.clone(), target.clone())?
-                    .run(true)
-                    .await?;
+                let r = functions::sync::worker::Worker::new(
+                    state.clone(),
+                    target.clone(),
+                    &crate::groups::entities(),
+                )?
+                .run(true)
+                .await?;
                 Ok(
                     json!({ "claimed": r.claimed, "delivered": r.delivered, "rejected": r.rejected, "failed": r.failed, "dead": r.dead }),
                 )
             }
-            JobRunner::Job(state, name) => {
-                Ok(match functions::jobs::run_once(state, name).await? {
-                    functions::jobs::Outcome::Done(d) => d,
-                    functions::jobs::Outcome::Skipped => json!({ "skipped": true }),
-                })
-            }
+            JobRunner::Job(state, name) => Ok(match shared::jobs::run_once(state, name).await? {
+                shared::jobs::Outcome::Done(d) => d,
+                shared::jobs::Outcome::Skipped => json!({ "skipped": true }),
+            }),
         }
     }
 }

@@ -279,8 +279,21 @@ pub async fn complete_with_secrets(
     Ok(())
 }
 
-/// The `idempotency-expiry` job: forgets sealed secrets past their time and
-/// keys past the retention window. Returns (secrets cleared, keys deleted).
+/// Forgets sealed secrets past their time and keys past the retention window
+/// (a job of the platform, not of one group: every creating POST keeps keys).
+pub const EXPIRY_JOB: crate::group::Job = crate::group::Job {
+    name: "idempotency-expiry",
+    description: "forget Idempotency-Key answers after 24 h and the sealed one-time secrets in them after 10 minutes",
+    schedule: "0 */5 * * * *",
+    run: |state| {
+        Box::pin(async move {
+            let (cleared, deleted) = expire(&state.db).await?;
+            Ok(serde_json::json!({ "secrets_cleared": cleared, "keys_deleted": deleted }))
+        })
+    },
+};
+
+/// The `idempotency-expiry` job's work. Returns (secrets cleared, keys deleted).
 pub async fn expire(db: &sqlx::PgPool) -> Result<(u64, u64), sqlx::Error> {
     let cleared = sqlx::query(
         "UPDATE idempotency_key SET sealed_secrets = NULL

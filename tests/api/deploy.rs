@@ -63,8 +63,8 @@ fn tencent_scf_deploys_every_group() {
 fn every_job_has_a_timer_on_both_platforms() {
     let aliyun = read("deploy/functions/aliyun/s.yaml");
     let tencent = read("deploy/functions/tencent/serverless.yml");
-    for (name, _) in functions::jobs::JOBS {
-        let spec = format!("jobs:{name}");
+    for job in yaojian::groups::jobs() {
+        let spec = format!("jobs:{}", job.name);
         assert!(
             after(&aliyun, "\"serve-job\"").contains(&spec),
             "s.yaml runs no {spec}"
@@ -79,7 +79,7 @@ fn every_job_has_a_timer_on_both_platforms() {
 fn assert_job(spec: &str) {
     match spec.split_once(':') {
         Some(("jobs", name)) => assert!(
-            functions::jobs::JOBS.iter().any(|(n, _)| *n == name),
+            yaojian::groups::jobs().iter().any(|j| j.name == name),
             "unknown job {name}"
         ),
         Some(("sync", target)) => assert!(!target.is_empty()),

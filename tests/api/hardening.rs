@@ -98,20 +98,16 @@ async fn initial_passwords_and_invite_codes_are_not_kept_in_clear() {
     assert!(late.get("invite_code").is_none(), "{late}");
 
     // The expiry job forgets sealed secrets past their time, and keys after 24 h.
-    let out = functions::jobs::run_once(&app.state, "idempotency-expiry")
-        .await
-        .unwrap();
+    let out = run_job(&app.state, "idempotency-expiry").await.unwrap();
     assert_eq!(
         out,
-        functions::jobs::Outcome::Done(json!({"secrets_cleared": 2, "keys_deleted": 0}))
+        shared::jobs::Outcome::Done(json!({"secrets_cleared": 2, "keys_deleted": 0}))
     );
     sqlx::query("UPDATE idempotency_key SET created_at = now() - interval '25 hours'")
         .execute(&app.db)
         .await
         .unwrap();
-    functions::jobs::run_once(&app.state, "idempotency-expiry")
-        .await
-        .unwrap();
+    run_job(&app.state, "idempotency-expiry").await.unwrap();
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_key")
         .fetch_one(&app.db)
         .await

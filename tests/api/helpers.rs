@@ -558,3 +558,12 @@ pub async fn dump_every_table(db: &PgPool) -> String {
     }
     out
 }
+
+/// Runs the job named `name` once, as `yaojian jobs run NAME --once` does.
+pub async fn run_job(
+    state: &shared::AppState,
+    name: &str,
+) -> anyhow::Result<shared::jobs::Outcome> {
+    let jobs = yaojian::groups::jobs();
+    shared::jobs::run_once(state, shared::jobs::find(&jobs, name)?).await
+}

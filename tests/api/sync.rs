@@ -44,7 +44,12 @@ async fn sales(app: &TestApp, n: u32) {
 }
 
 fn worker(app: &TestApp) -> Worker {
-    Worker::new(app.state.clone(), app.state.config.sync_targets[0].clone()).unwrap()
+    Worker::new(
+        app.state.clone(),
+        app.state.config.sync_targets[0].clone(),
+        &yaojian::groups::entities(),
+    )
+    .unwrap()
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
@@ -255,6 +260,7 @@ async fn two_workers_at_once_never_deliver_a_record_twice() {
     let b = Worker::new(
         other.state.clone(),
         other.state.config.sync_targets[0].clone(),
+        &yaojian::groups::entities(),
     )
     .unwrap();
     let (ra, rb) = tokio::join!(a.run(true), b.run(true));
@@ -346,13 +352,9 @@ async fn jobs_raise_sync_lag_archive_old_registrations_and_never_run_twice() {
         .execute(&app.db)
         .await
         .unwrap();
-    let done = functions::jobs::run_once(&app.state, "sync-lag")
-        .await
-        .unwrap();
-    assert!(matches!(done, functions::jobs::Outcome::Done(_)));
-    functions::jobs::run_once(&app.state, "sync-lag")
-        .await
-        .unwrap();
+    let done = run_job(&app.state, "sync-lag").await.unwrap();
+    assert!(matches!(done, shared::jobs::Outcome::Done(_)));
+    run_job(&app.state, "sync-lag").await.unwrap();
     assert_eq!(
         scalar(
             &app,
@@ -377,10 +379,8 @@ async fn jobs_raise_sync_lag_archive_old_registrations_and_never_run_twice() {
         .await
         .unwrap();
     assert_eq!(
-        functions::jobs::run_once(&app.state, "retention")
-            .await
-            .unwrap(),
-        functions::jobs::Outcome::Skipped
+        run_job(&app.state, "retention").await.unwrap(),
+        shared::jobs::Outcome::Skipped
     );
     sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(key)
@@ -393,12 +393,10 @@ async fn jobs_raise_sync_lag_archive_old_registrations_and_never_run_twice() {
         .execute(&app.db)
         .await
         .unwrap();
-    let done = functions::jobs::run_once(&app.state, "retention")
-        .await
-        .unwrap();
+    let done = run_job(&app.state, "retention").await.unwrap();
     assert_eq!(
         done,
-        functions::jobs::Outcome::Done(serde_json::json!({ "archived": 1 }))
+        shared::jobs::Outcome::Done(serde_json::json!({ "archived": 1 }))
     );
     assert_eq!(scalar(&app, "SELECT count(*) FROM registration").await, 2);
     let items: i64 = scalar(

@@ -17,10 +17,9 @@ use shared::{
 };
 
 use super::repo::{self, AuditFilter, AuditRow, PharmacyRow};
-use crate::Tag;
 use crate::{
     drugs::{api::Drug, repo as drugs},
-    registrations::{export, repo as registrations},
+    registrations::export,
 };
 
 pub struct AdminApi;
@@ -140,7 +139,7 @@ pub enum ExportFile {
     ),
 }
 
-#[OpenApi(tag = "Tag::Admin")]
+#[OpenApi]
 impl AdminApi {
     /// Export registrations within the caller's scope (streamed)
     ///
@@ -176,7 +175,7 @@ impl AdminApi {
         }
         let (from, to) = day_range(from.0, to.0)?;
         let format = format.0.unwrap_or(ExportFormat::Xlsx);
-        let filter = registrations::Filter {
+        let filter = shared::sales::read::Filter {
             from,
             to,
             pharmacy_id: pharmacy_id.0,
@@ -186,7 +185,7 @@ impl AdminApi {
         if format == ExportFormat::Xlsx {
             // Refused before the 200 is sent: a workbook cut short by an
             // error is a broken file.
-            let rows = registrations::count(&state.db, &auth.scope(), &filter).await?;
+            let rows = shared::sales::read::count(&state.db, &auth.scope(), &filter).await?;
             let max = state.config.export_xlsx_max_rows;
             if u64::try_from(rows).unwrap_or(0) > max {
                 return Err(ApiError::unprocessable(

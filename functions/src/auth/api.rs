@@ -15,7 +15,6 @@ use shared::{
 };
 
 use super::repo::{self, UserRow};
-use crate::Tag;
 
 /// How long an unbound WeChat account has to enter its invite code.
 const BIND_TOKEN_TTL: Duration = Duration::from_secs(600);
@@ -140,7 +139,7 @@ async fn issue(
     })
 }
 
-#[OpenApi(tag = "Tag::Auth")]
+#[OpenApi]
 impl AuthApi {
     /// Sign in with username and password
     ///

@@ -15,7 +15,6 @@ use shared::{
 };
 
 use super::repo::{self, DrugRow};
-use crate::Tag;
 
 pub struct DrugsApi;
 
@@ -90,7 +89,7 @@ pub fn drug_not_found() -> ApiError {
     )
 }
 
-#[OpenApi(tag = "Tag::Drugs")]
+#[OpenApi]
 impl DrugsApi {
     /// Look up a drug by its barcode (GTIN-8/12/13/14)
     #[oai(

@@ -3,3 +3,15 @@
 
 pub mod api;
 pub mod repo;
+
+/// The `drugs` function group.
+pub struct Drugs;
+
+impl shared::group::Group for Drugs {
+    const NAME: &'static str = "drugs";
+    const DESCRIPTION: &'static str = "药品目录：扫码查询、名称搜索";
+    type Api = api::DrugsApi;
+    fn api() -> Self::Api {
+        api::DrugsApi
+    }
+}

@@ -79,6 +79,7 @@
 //! `USCC_CHECKSUM`. Identifiers are stored normalised: half-width, without
 //! spaces, in the form of `shared::domain`'s `as_str()`.
 
+pub mod api;
 mod columns;
 mod drugs;
 mod error;
@@ -96,3 +97,15 @@ pub use values::PharmacyStatus;
 
 #[cfg(test)]
 mod tests;
+
+/// The `imports` function group.
+pub struct Imports;
+
+impl shared::group::Group for Imports {
+    const NAME: &'static str = "imports";
+    const DESCRIPTION: &'static str = "市局管理：药店和药品批量导入（xlsx、csv）";
+    type Api = api::ImportApi;
+    fn api() -> Self::Api {
+        api::ImportApi
+    }
+}

@@ -1,11 +1,11 @@
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use serde_json::json;
@@ -14,167 +14,22 @@ use shared::{
     audit::{self, Actor, Entry},
     auth::{PharmacyStaff, RegistrationReader, Role},
     body::JsonBody,
-    domain::{Gtin, ResidentIdNumber, mask_id_number, mask_name},
+    domain::{Gtin, ResidentIdNumber},
     idempotency::IdempotencyKey,
     paging::{Page, PageRequest},
-    time::{to_china, today_in_china},
+    sales::{Registration, read, view},
+    time::today_in_china,
 };
 
-use super::{record, repo};
-use crate::{
-    Tag,
-    scans::{api::GenderView, identity::Source},
-};
+use super::{input::NewRegistration, record};
 
 pub struct RegistrationsApi;
-
-#[derive(Debug, Clone, Serialize, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
-#[serde(deny_unknown_fields)]
-pub struct NewItem {
-    /// GTIN-8/12/13/14 of the minimum package.
-    pub barcode: String,
-    /// Minimum packages.
-    pub quantity: u32,
-    /// 生产批号
-    pub batch_no: Option<String>,
-    /// 追溯码, kept as scanned.
-    pub trace_code: Option<String>,
-}
-
-/// A buyer typed in by hand (no card at hand): flagged for review.
-#[derive(Clone, Serialize, Deserialize, Object)]
-#[serde(deny_unknown_fields)]
-pub struct ManualBuyer {
-    pub name: String,
-    pub id_number: String,
-}
-
-impl std::fmt::Debug for ManualBuyer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ManualBuyer { .. }")
-    }
-}
-
-/// A sale: the buyer from a scan (`scan_token`) or typed in (`buyer`), and its items.
-#[derive(Debug, Clone, Serialize, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
-#[serde(deny_unknown_fields)]
-pub struct NewRegistration {
-    pub scan_token: Option<String>,
-    pub buyer: Option<ManualBuyer>,
-    pub items: Vec<NewItem>,
-    /// Prescription reference: lifts the per-sale cap, required for prescription-only drugs.
-    pub prescription_no: Option<String>,
-    /// When the clerk composed the sale (it may be sent later from a queue).
-    pub client_time: Option<DateTime<FixedOffset>>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, Object)]
-pub struct BuyerView {
-    pub name_masked: String,
-    pub id_masked: String,
-    pub gender: GenderView,
-    /// Age on the sale date.
-    pub age: u32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct Item {
-    pub barcode: String,
-    pub drug_name: String,
-    pub strength: String,
-    pub manufacturer: String,
-    pub package_unit: String,
-    pub quantity: i32,
-    pub batch_no: Option<String>,
-    pub trace_code: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct Registration {
-    pub id: Uuid,
-    pub pharmacy_id: Uuid,
-    pub pharmacy_name: String,
-    pub district_code: String,
-    pub clerk_id: Uuid,
-    pub buyer: BuyerView,
-    pub source: Source,
-    pub items: Vec<Item>,
-    pub total_packages: i32,
-    pub prescription_no: Option<String>,
-    /// Typed in by hand: an inspector should look at it.
-    pub needs_review: bool,
-    /// Alerts this sale raised (`WINDOW_LIMIT` in alert mode, `MULTI_PHARMACY`).
-    pub alerts: Vec<String>,
-    pub client_time: Option<DateTime<FixedOffset>>,
-    pub created_at: DateTime<FixedOffset>,
-}
 
 #[derive(ApiResponse)]
 pub enum Created {
     /// Registered (or, for a repeated `Idempotency-Key`, the first answer).
     #[oai(status = 201)]
     Created(Json<Registration>),
-}
-
-/// Decrypts and masks a stored row for a response.
-pub fn view(
-    state: &AppState,
-    row: repo::RegistrationRow,
-    items: Vec<repo::ItemRow>,
-    alerts: Vec<String>,
-) -> Result<Registration, ApiError> {
-    let id_plain = state
-        .pii
-        .decrypt(&row.buyer_id_enc, record::AAD_BUYER_ID)
-        .map_err(ApiError::internal)?;
-    let name = state
-        .pii
-        .decrypt(&row.buyer_name_enc, record::AAD_BUYER_NAME)
-        .map_err(ApiError::internal)?;
-    let sale_date = to_china(row.created_at).date_naive();
-    // Stored values were parsed before they were stored; parse on the sale date.
-    let id = ResidentIdNumber::parse_on(&id_plain, sale_date).map_err(ApiError::internal)?;
-    Ok(Registration {
-        id: row.registration_id,
-        pharmacy_id: row.pharmacy_id,
-        pharmacy_name: row.pharmacy_name,
-        district_code: row.district_code,
-        clerk_id: row.clerk_user_id,
-        buyer: BuyerView {
-            name_masked: mask_name(&name),
-            id_masked: mask_id_number(id.as_str()),
-            gender: id.gender().into(),
-            age: id.age_on(sale_date),
-        },
-        source: match row.source.as_str() {
-            "ss_card" => Source::SsCard,
-            "manual" => Source::Manual,
-            _ => Source::IdCard,
-        },
-        items: items
-            .into_iter()
-            .map(|i| Item {
-                barcode: i.barcode,
-                drug_name: i.drug_name,
-                strength: i.strength,
-                manufacturer: i.manufacturer,
-                package_unit: i.package_unit,
-                quantity: i.quantity,
-                batch_no: i.batch_no,
-                trace_code: i.trace_code,
-            })
-            .collect(),
-        total_packages: row.total_packages,
-        prescription_no: row.prescription_no,
-        needs_review: row.needs_review,
-        alerts,
-        client_time: row.client_time.map(to_china),
-        created_at: to_china(row.created_at),
-    })
 }
 
 /// The sales rules in force (SPEC §4.2; a city may be stricter than the defaults).
@@ -191,11 +46,7 @@ pub struct SalesPolicy {
     pub refuse_minors: bool,
 }
 
-pub fn not_found() -> ApiError {
-    ApiError::not_found("REGISTRATION_NOT_FOUND", "登记记录不存在")
-}
-
-#[OpenApi(tag = "Tag::Registrations")]
+#[OpenApi]
 impl RegistrationsApi {
     /// Register a sale of a special-drug preparation
     ///
@@ -265,7 +116,7 @@ impl RegistrationsApi {
                     let code = err.code.clone();
                     err.field("buyer_id_number", code, "身份证号码不正确")
                 })?;
-                Some(record::buyer_index(&state, &id))
+                Some(shared::sales::buyer::index(&state, &id))
             }
         };
         let barcode = match barcode
@@ -278,7 +129,7 @@ impl RegistrationsApi {
             Some(b) => Some(Gtin::parse(b)?.as_str().to_owned()),
         };
         let page = PageRequest::new(page.0, page_size.0);
-        let filter = repo::Filter {
+        let filter = read::Filter {
             from,
             to,
             pharmacy_id: pharmacy_id.0,
@@ -301,8 +152,8 @@ impl RegistrationsApi {
             )
             .await?;
         }
-        let (rows, total) = repo::list(&state.db, &scope, &filter, page).await?;
-        let items = record::views(&state, rows)?;
+        let (rows, total) = read::list(&state.db, &scope, &filter, page).await?;
+        let items = view::views(&state, rows)?;
         Ok(Json(Page::new(items, total, page)))
     }
 
@@ -342,11 +193,11 @@ impl RegistrationsApi {
         id: Path<Uuid>,
     ) -> Result<Json<Registration>, ApiError> {
         let mut conn = state.db.acquire().await?;
-        let row = repo::get(&mut conn, &auth.scope(), id.0)
+        let row = read::get(&mut conn, &auth.scope(), id.0)
             .await?
-            .ok_or_else(not_found)?;
+            .ok_or_else(view::not_found)?;
         drop(conn);
-        let mut views = record::views(&state, vec![row])?;
+        let mut views = view::views(&state, vec![row])?;
         Ok(Json(views.remove(0)))
     }
 }

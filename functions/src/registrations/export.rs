@@ -15,12 +15,8 @@ use shared::{
     AppState,
     auth::{Scope, scope::scoped_select},
     domain::{ResidentIdNumber, mask_id_number, mask_name},
+    sales::read::{Filter, SCOPE, push_filters},
     time::to_china,
-};
-
-use super::{
-    record::{AAD_BUYER_ID, AAD_BUYER_NAME},
-    repo::{Filter, SCOPE, push_filters},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +70,11 @@ const SELECT: &str = "SELECT r.registration_id, r.created_at, p.name AS pharmacy
 fn cells(state: &AppState, r: ExportRow, unmask: bool) -> [String; 15] {
     let id = state
         .pii
-        .decrypt(&r.buyer_id_enc, AAD_BUYER_ID)
+        .decrypt(&r.buyer_id_enc, shared::sales::buyer::AAD_ID)
         .unwrap_or_default();
     let name = state
         .pii
-        .decrypt(&r.buyer_name_enc, AAD_BUYER_NAME)
+        .decrypt(&r.buyer_name_enc, shared::sales::buyer::AAD_NAME)
         .unwrap_or_default();
     let sale_date = to_china(r.created_at).date_naive();
     let parsed = ResidentIdNumber::parse_on(&id, sale_date).ok();

@@ -17,28 +17,23 @@ use shared::{
     db::Statement,
     domain::{Gtin, ResidentIdNumber},
     idempotency::{self, Begin, Claim, IdempotencyKey},
+    sales::{
+        Identity, Method, Registration, Source, buyer,
+        identity::{self, parse_name},
+        read, view,
+    },
     time::today_in_china,
 };
 
 use super::{
-    api::{NewRegistration, Registration, view},
+    input::NewRegistration,
     repo::{self, Counter, SaleQuery},
     rules::{self, AlertKind, Line, Refusal, WindowOutcome},
 };
-use crate::{
-    drugs::repo as drugs,
-    scans::identity::{self, Identity, Method, Source, parse_name},
-};
+use crate::drugs::repo as drugs;
 
-pub const AAD_BUYER_ID: &[u8] = b"registration.buyer_id";
-pub const AAD_BUYER_NAME: &[u8] = b"registration.buyer_name";
 const MAX_ITEMS: usize = 20;
 const MAX_QUANTITY: u32 = 100;
-
-/// Keyed blind index of an ID number, for equality lookups.
-pub fn buyer_index(state: &AppState, id: &ResidentIdNumber) -> Vec<u8> {
-    state.pii.blind_index("buyer_id", id.as_str()).to_vec()
-}
 
 struct ParsedItem {
     barcode: Gtin,
@@ -190,7 +185,7 @@ pub async fn record(
     } = input?;
 
     // The window rule, serialised per buyer across instances.
-    let index = buyer_index(state, &identity.id_number);
+    let index = buyer::index(state, &identity.id_number);
     repo::lock_buyer(&mut tx, &index).await?;
     let policy = &state.config.policy;
     let stream = format!("pharmacy:{pharmacy_id}");
@@ -286,16 +281,18 @@ pub async fn record(
     let now = Utc::now();
     let client_time = body.client_time.map(|t| t.with_timezone(&Utc));
     let needs_review = identity.method == Method::Manual;
-    let row = repo::RegistrationRow {
+    let row = read::RegistrationRow {
         registration_id,
         pharmacy_id,
         pharmacy_name: counter.pharmacy_name.clone(),
         district_code: counter.district_code.clone(),
         clerk_user_id: caller.user_id,
-        buyer_id_enc: state.pii.encrypt(identity.id_number.as_str(), AAD_BUYER_ID),
-        buyer_name_enc: state.pii.encrypt(&identity.name, AAD_BUYER_NAME),
-        source: identity.source.as_str().to_owned(),
-        method: identity.method.as_str().to_owned(),
+        buyer_id_enc: state
+            .pii
+            .encrypt(identity.id_number.as_str(), buyer::AAD_ID),
+        buyer_name_enc: state.pii.encrypt(&identity.name, buyer::AAD_NAME),
+        source: identity.source,
+        method: identity.method,
         prescription_no,
         total_packages: total as i32,
         needs_review,
@@ -339,7 +336,7 @@ pub async fn record(
     let items = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| repo::ItemRow {
+        .map(|(i, l)| read::ItemRow {
             registration_id,
             line_no: i as i16,
             barcode: l.drug.barcode.clone(),
@@ -352,7 +349,7 @@ pub async fn record(
             trace_code: l.trace_code.clone(),
         })
         .collect();
-    let registration = view(
+    let registration = view::view(
         state,
         row,
         items,
@@ -375,7 +372,7 @@ pub async fn record(
 /// The registration and its items as parts of the sale's statement.
 fn push_registration(
     stmt: &mut Statement<'_>,
-    row: &repo::RegistrationRow,
+    row: &read::RegistrationRow,
     index: &[u8],
     lines: &[Line],
 ) {
@@ -518,11 +515,4 @@ impl Refused<'_> {
         tracing::info!(code, "sale refused");
         Err(err)
     }
-}
-
-/// Rows (with their items and alert kinds) → responses.
-pub fn views(state: &AppState, rows: Vec<repo::Listed>) -> Result<Vec<Registration>, ApiError> {
-    rows.into_iter()
-        .map(|l| view(state, l.row, l.items.0, l.alert_kinds))
-        .collect()
 }

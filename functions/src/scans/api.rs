@@ -9,16 +9,15 @@ use shared::{
     audit::{self, Actor, Entry},
     auth::PharmacyStaff,
     body::JsonBody,
-    domain::{Gender, ResidentIdNumber, mask_id_number, mask_name},
+    domain::{ResidentIdNumber, mask_id_number, mask_name},
+    sales::{
+        GenderView, Identity, Method, Source,
+        identity::{self, parse_name},
+    },
     time::today_in_china,
 };
 
-use super::{
-    PhotoUpload,
-    identity::{self, Identity, Method, Source, parse_name},
-    photo,
-};
-use crate::Tag;
+use super::{PhotoUpload, photo};
 
 pub struct ScansApi;
 
@@ -68,23 +67,6 @@ pub enum SsCardScan {
     Photo(PhotoUpload),
     /// Fields decoded by a card reader.
     CardReader(JsonBody<SsCardReader>),
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, poem_openapi::Enum)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-pub enum GenderView {
-    Male,
-    Female,
-}
-
-impl From<Gender> for GenderView {
-    fn from(g: Gender) -> Self {
-        match g {
-            Gender::Male => GenderView::Male,
-            Gender::Female => GenderView::Female,
-        }
-    }
 }
 
 /// The scanned identity, masked, and the token to register the sale with.
@@ -142,10 +124,9 @@ async fn answer(
     let id = &identity.id_number;
     let policy = &state.config.policy;
     let mut conn = state.db.acquire().await?;
-    let index = crate::registrations::record::buyer_index(state, id);
+    let index = shared::sales::buyer::index(state, id);
     let already =
-        crate::registrations::repo::packages_in_window(&mut conn, &index, policy.window_days)
-            .await?;
+        shared::sales::read::packages_in_window(&mut conn, &index, policy.window_days).await?;
     drop(conn);
     // A scan tells the clerk the buyer's city-wide allowance: it is a
     // look-up of a person, audited by blind index (never the number).
@@ -214,7 +195,7 @@ pub fn read_ss_card(lines: &[String]) -> Option<(String, String)> {
     Some((id?, name?))
 }
 
-#[OpenApi(tag = "Tag::Scans")]
+#[OpenApi]
 impl ScansApi {
     /// Scan a resident ID card (photo or card reader)
     #[oai(path = "/scan/id-card", method = "post", operation_id = "scan_id_card")]

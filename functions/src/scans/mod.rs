@@ -4,7 +4,6 @@
 //! usable only by the clerk who scanned; the answer is masked.
 
 pub mod api;
-pub mod identity;
 pub mod photo;
 
 /// A scan photo: multipart `image`, at most 4 MiB.
@@ -26,3 +25,18 @@ impl shared::upload::UploadSpec for ScanPhoto {
 }
 
 pub type PhotoUpload = shared::upload::Upload<ScanPhoto>;
+
+use shared::group::{Deploy, Group};
+
+/// The `scans` function group.
+pub struct Scans;
+
+impl Group for Scans {
+    const NAME: &'static str = "scans";
+    const DESCRIPTION: &'static str = "身份证、社保卡扫描（读卡器或拍照识别）";
+    const DEPLOY: Deploy = Deploy::HEAVY;
+    type Api = api::ScansApi;
+    fn api() -> Self::Api {
+        api::ScansApi
+    }
+}

@@ -15,7 +15,6 @@ use shared::{
 };
 
 use super::repo::{self, StaffRow};
-use crate::Tag;
 
 pub struct StaffApi;
 
@@ -141,7 +140,7 @@ fn pharmacy_of(auth: &PharmacyManager) -> Result<Uuid, ApiError> {
     auth.pharmacy_id.ok_or_else(ApiError::forbidden)
 }
 
-#[OpenApi(tag = "Tag::Staff")]
+#[OpenApi]
 impl StaffApi {
     /// The pharmacy's staff
     #[oai(path = "/pharmacy/staff", method = "get", operation_id = "staff_list")]

@@ -11,7 +11,6 @@ use shared::{
 };
 
 use super::repo;
-use crate::Tag;
 
 pub struct SyncApi;
 
@@ -57,7 +56,7 @@ pub struct Returned {
     pub created_at: DateTime<FixedOffset>,
 }
 
-#[OpenApi(tag = "Tag::Admin")]
+#[OpenApi]
 impl SyncApi {
     /// Per data centre: pending, lag, delivered and failed in the last hour, dead letters
     #[oai(

@@ -22,9 +22,11 @@ use serde_json::{Value, json};
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
-use shared::{AppState, config::SyncTarget};
-
-use super::payload;
+use shared::{
+    AppState,
+    config::SyncTarget,
+    group::{Entity, Payload, PayloadRequest},
+};
 
 #[derive(Debug, FromRow)]
 struct Claimed {
@@ -89,11 +91,28 @@ pub fn backoff(attempts: i32) -> Duration {
 pub struct Worker {
     state: AppState,
     target: SyncTarget,
+    /// The entities the target takes, with their payload builders.
+    entities: Vec<Entity>,
     http: reqwest::Client,
 }
 
 impl Worker {
-    pub fn new(state: AppState, target: SyncTarget) -> anyhow::Result<Worker> {
+    /// A worker for `target`; `known` are the entities the groups declare
+    /// (a target naming another is a configuration error).
+    pub fn new(state: AppState, target: SyncTarget, known: &[Entity]) -> anyhow::Result<Worker> {
+        let entities = target
+            .entities
+            .iter()
+            .map(|name| {
+                known.iter().find(|e| e.name == *name).copied().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "sync target `{}` takes entity `{name}`, which no function group writes (known: {})",
+                        target.name,
+                        known.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let http = reqwest::Client::builder()
             .timeout(target.timeout)
             .connect_timeout(Duration::from_secs(3))
@@ -101,6 +120,7 @@ impl Worker {
         Ok(Worker {
             state,
             target,
+            entities,
             http,
         })
     }
@@ -160,10 +180,21 @@ impl Worker {
         let batch_id = Uuid::now_v7();
         let entity = claimed[0].entity.clone();
         let entity_keys: Vec<String> = claimed.iter().map(|c| c.entity_key.clone()).collect();
-        let payload::Payload {
+        let builder = self
+            .entities
+            .iter()
+            .find(|e| e.name == entity)
+            .ok_or_else(|| anyhow::anyhow!("no payload for entity {entity}"))?;
+        let Payload {
             mut data,
             unreadable,
-        } = payload::batch(&self.state, &mut tx, &entity, &entity_keys, t.pii_full).await?;
+        } = (builder.payload)(PayloadRequest {
+            state: &self.state,
+            conn: &mut tx,
+            keys: &entity_keys,
+            pii_full: t.pii_full,
+        })
+        .await?;
         let mut settled = Settled::default();
         // A record that cannot be read is dead-lettered at once (retrying will
         // not mend it); the rest of the batch goes.

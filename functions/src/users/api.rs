@@ -20,7 +20,6 @@ use shared::{
 };
 
 use super::repo::{self, UserRow};
-use crate::Tag;
 
 pub struct UsersApi;
 
@@ -241,7 +240,7 @@ fn user_not_found() -> ApiError {
     ApiError::not_found("USER_NOT_FOUND", "用户不存在")
 }
 
-#[OpenApi(tag = "Tag::Admin")]
+#[OpenApi]
 impl UsersApi {
     /// Users, newest first
     #[oai(

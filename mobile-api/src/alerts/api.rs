@@ -19,7 +19,6 @@ use shared::{
 };
 
 use super::repo::{self, AlertRow};
-use crate::Tag;
 
 pub struct AlertsApi;
 
@@ -106,7 +105,7 @@ pub struct Resolution {
     pub note: String,
 }
 
-#[OpenApi(tag = "Tag::Alerts")]
+#[OpenApi]
 impl AlertsApi {
     /// Alerts: inspectors see their district's, city admins all
     #[oai(path = "/alerts", method = "get", operation_id = "alert_list")]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use functions::registrations::{api::Registration, record::views, repo as registrations};
+use shared::sales::{Registration, read as registrations, view::views};
 use shared::{
     ApiError, AppState,
     audit::{self, Actor, Entry},
@@ -21,7 +21,7 @@ use shared::{
 };
 
 use super::repo::{self, InspectionRow, PharmacyRow, RefusedRow};
-use crate::{Tag, alerts};
+use crate::alerts;
 
 pub struct InspectionApi;
 
@@ -296,7 +296,7 @@ fn validate(body: &NewInspection) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[OpenApi(tag = "Tag::Inspection")]
+#[OpenApi]
 impl InspectionApi {
     /// Find pharmacies of the caller's district by name, licence number or address
     #[oai(

@@ -21,7 +21,6 @@ use shared::{
 };
 
 use super::{api::PhotoRef, photo};
-use crate::Tag;
 
 pub struct PhotosApi;
 
@@ -109,7 +108,7 @@ async fn serve(
     Ok(Image::Jpeg(Binary(bytes), "private, max-age=86400".into()))
 }
 
-#[OpenApi(tag = "Tag::Inspection")]
+#[OpenApi]
 impl PhotosApi {
     /// Upload an inspection photo (re-encoded, location and camera data removed)
     #[oai(

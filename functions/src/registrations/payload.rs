@@ -10,33 +10,31 @@ use uuid::Uuid;
 use shared::{
     AppState,
     domain::{mask_id_number, mask_name},
+    group::{Entity, Payload},
     time::to_china,
 };
 
-use crate::registrations::record::{AAD_BUYER_ID, AAD_BUYER_NAME};
+use shared::sales::buyer::{AAD_ID as AAD_BUYER_ID, AAD_NAME as AAD_BUYER_NAME};
 
-/// The data of a batch: by key, and the keys whose data could not be built
-/// (e.g. a field that no longer decrypts), with why — those are dead-lettered
-/// rather than stopping the whole sync.
-#[derive(Debug, Default)]
-pub struct Payload {
-    pub data: HashMap<String, Value>,
-    pub unreadable: HashMap<String, String>,
-}
-
-/// The data of every key of a batch, loaded in a few queries (not one per record).
-pub async fn batch(
-    state: &AppState,
-    conn: &mut PgConnection,
-    entity: &str,
-    keys: &[String],
-    pii_full: bool,
-) -> anyhow::Result<Payload> {
-    match entity {
-        "registration" => registrations(state, conn, keys, pii_full).await,
-        other => anyhow::bail!("no payload for entity {other}"),
-    }
-}
+/// The `registration` entity: one sale with its items, as it stands.
+pub const REGISTRATION: Entity = Entity {
+    name: "registration",
+    fields: &[
+        "registration_id",
+        "pharmacy_id",
+        "pharmacy_licence_number",
+        "pharmacy_uscc",
+        "district_code",
+        "buyer_name",
+        "buyer_id_number",
+        "source",
+        "prescription_no",
+        "total_packages",
+        "items",
+        "sold_at",
+    ],
+    payload: |r| Box::pin(registrations(r.state, r.conn, r.keys, r.pii_full)),
+};
 
 #[derive(sqlx::FromRow)]
 struct Row {

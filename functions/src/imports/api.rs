@@ -19,10 +19,7 @@ use shared::{
     upload::{Upload, UploadSpec},
 };
 
-use crate::{
-    Tag,
-    imports::{self, DistrictRef, ImportFileError, Parsed, RejectedRow, RowWarning},
-};
+use crate::imports::{self, DistrictRef, ImportFileError, Parsed, RejectedRow, RowWarning};
 
 pub struct ImportApi;
 
@@ -122,7 +119,7 @@ async fn audit_import(
     Ok(())
 }
 
-#[OpenApi(tag = "Tag::Admin")]
+#[OpenApi]
 impl ImportApi {
     /// Import pharmacies from `.xlsx` or `.csv` (keyed by licence number)
     ///

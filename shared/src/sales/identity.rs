@@ -13,13 +13,17 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use shared::{ApiError, AppState, crypto::sm3_hex, domain::ResidentIdNumber};
+use crate::{ApiError, AppState, crypto::sm3_hex, domain::ResidentIdNumber};
 
 pub const SCAN_TTL: Duration = Duration::from_secs(600);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
+/// Where the buyer's identity came from (`registration.source`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
+)]
 #[serde(rename_all = "snake_case")]
 #[oai(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Source {
     IdCard,
     SsCard,
@@ -36,8 +40,10 @@ impl Source {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How it was read (`registration.method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Method {
     Photo,
     CardReader,
