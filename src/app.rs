@@ -147,3 +147,45 @@ fn swagger_html(doc: &str) -> String {
     let svc = service();
     svc.swagger_ui_html().replacen(&svc.spec(), doc, 1)
 }
+
+/// The README's group table (`yaojian groups --markdown`): each group, what
+/// it does, its operations and the guards they take, from the registry and
+/// the OpenAPI document.
+pub fn groups_table() -> String {
+    let groups = all_groups();
+    let doc = openapi_document(&groups);
+    let mut out =
+        String::from("| group | what | operations (under `/api/v1`) | who |\n|---|---|---|---|\n");
+    for g in &groups {
+        let mut ops = Vec::new();
+        let mut who = BTreeSet::new();
+        for path in &g.paths {
+            let Some(Value::Object(methods)) = doc["paths"].get(path) else {
+                continue;
+            };
+            for (method, op) in methods {
+                ops.push(format!("`{} {path}`", method.to_uppercase()));
+                match op["security"].as_array() {
+                    Some(schemes) if !schemes.is_empty() => {
+                        for s in schemes {
+                            if let Value::Object(s) = s {
+                                who.extend(s.keys().map(|k| format!("`{k}`")));
+                            }
+                        }
+                    }
+                    _ => {
+                        who.insert("public".to_owned());
+                    }
+                }
+            }
+        }
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            g.name,
+            g.description,
+            ops.join(", "),
+            who.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    out
+}

@@ -5,10 +5,9 @@ use std::{io::Read, net::SocketAddr, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use poem::{Server, listener::TcpListener};
-use serde_json::json;
 use shared::{
     AppState,
-    audit::{self, Actor, Entry},
+    audit::{self, Action, Entry, Stream},
     auth::password,
     config::Config,
 };
@@ -56,7 +55,7 @@ enum Command {
         #[command(subcommand)]
         command: SyncCommand,
     },
-    /// Scheduled jobs: sync-lag, alert-sweep, retention.
+    /// Scheduled jobs (`yaojian jobs list`).
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
@@ -74,9 +73,23 @@ enum Command {
         bind: Option<SocketAddr>,
     },
     /// List the function groups (what `serve --only` and deployments name).
-    Groups,
+    Groups {
+        /// The README's table: operations and the guards they take.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Print the OpenAPI document (all groups) to stdout; needs no configuration.
     Openapi,
+    /// Render deploy/functions/'s manifests from the function groups and jobs
+    /// (run from the repository root after adding a group or a job).
+    DeployManifests {
+        /// Sync targets to give a timer function each (default: the README's example).
+        #[arg(long = "sync-target")]
+        sync_targets: Vec<String>,
+        /// Only check that the committed files are up to date.
+        #[arg(long)]
+        check: bool,
+    },
     /// Development helpers.
     Dev {
         #[command(subcommand)]
@@ -279,18 +292,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .bind(&hash)
             .fetch_one(&mut *tx)
             .await?;
-            audit::append(
-                &mut tx,
-                Entry {
-                    stream: "city".into(),
-                    actor: Actor::system(),
-                    action: "user.create_admin",
-                    object_type: "user",
-                    object_id: Some(user_id.to_string()),
-                    detail: json!({}),
-                },
-            )
-            .await?;
+            Entry::system(Action::UserCreateAdmin)
+                .on(Stream::City)
+                .object(user_id)
+                .append(&mut tx)
+                .await?;
             tx.commit().await?;
             // A reset also ends the account's sessions and lock.
             let _ = state.sessions.revoke_all(user_id).await;
@@ -475,7 +481,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let doc = app::openapi_document(&app::all_groups());
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
-        Command::Groups => {
+        Command::DeployManifests {
+            sync_targets,
+            check,
+        } => {
+            let targets: Vec<&str> = if sync_targets.is_empty() {
+                yaojian::deploy::EXAMPLE_SYNC_TARGETS.to_vec()
+            } else {
+                sync_targets.iter().map(String::as_str).collect()
+            };
+            let (groups, jobs) = (app::all_groups(), yaojian::groups::jobs());
+            let mut stale = Vec::new();
+            for (path, text) in [
+                (
+                    yaojian::deploy::ALIYUN,
+                    yaojian::deploy::aliyun(&groups, &jobs, &targets),
+                ),
+                (
+                    yaojian::deploy::TENCENT,
+                    yaojian::deploy::tencent(&groups, &jobs, &targets),
+                ),
+            ] {
+                if std::fs::read_to_string(path).ok().as_deref() == Some(text.as_str()) {
+                    continue;
+                }
+                if check {
+                    stale.push(path);
+                } else {
+                    std::fs::write(path, text)?;
+                    println!("wrote {path}");
+                }
+            }
+            if !stale.is_empty() {
+                println!(
+                    "out of date (run `yaojian deploy-manifests`): {}",
+                    stale.join(", ")
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Groups { markdown: true } => print!("{}", app::groups_table()),
+        Command::Groups { markdown: false } => {
             for g in app::all_groups() {
                 println!("{:<16} {}", g.name, g.description);
             }

@@ -4,7 +4,7 @@
 use serde_json::json;
 use shared::{
     AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry},
     auth::{invite, password},
 };
 use sqlx::PgConnection;
@@ -294,18 +294,10 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
         Some(demo_id("manager")),
     )
     .await?;
-    audit::append(
-        &mut tx,
-        Entry {
-            stream: "system".into(),
-            actor: Actor::system(),
-            action: "seed.demo",
-            object_type: "seed",
-            object_id: None,
-            detail: json!({ "pharmacies": PHARMACIES.len(), "users": USERS.len(), "drugs": DEMO_DRUGS.len() }),
-        },
-    )
-    .await?;
+    Entry::system(Action::SeedDemo)
+.detail(json!({ "pharmacies": PHARMACIES.len(), "users": USERS.len(), "drugs": DEMO_DRUGS.len() }))
+    .append(&mut tx)
+.await?;
     tx.commit().await?;
     Ok(DemoLogins {
         password: password_text.to_owned(),

@@ -48,32 +48,207 @@ impl From<&Caller> for Actor {
     }
 }
 
-/// One change to record.
-#[derive(Debug, Clone)]
-pub struct Entry<'a> {
-    /// `pharmacy:<id>`, `district:<code>`, `city`, `user:<id>`, `system`...
-    pub stream: String,
-    pub actor: Actor,
-    /// What happened, e.g. `auth.login`, `registration.create`.
-    pub action: &'a str,
-    pub object_type: &'a str,
-    pub object_id: Option<String>,
-    /// Ids, codes and counts only: never names, ID numbers or tokens.
-    pub detail: Value,
+/// Declares every audit action once, with the type of object it is about.
+macro_rules! actions {
+    ($($(#[$doc:meta])* $name:ident = $action:literal on $object:literal,)+) => {
+        /// What an audit entry records (`audit_log.action`), and the type of
+        /// object it is about (`audit_log.object_type`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action {
+            $($(#[$doc])* $name,)+
+        }
+
+        impl Action {
+            pub const ALL: &[Action] = &[$(Action::$name),+];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Action::$name => $action,)+
+                }
+            }
+
+            pub const fn object_type(self) -> &'static str {
+                match self {
+                    $(Action::$name => $object,)+
+                }
+            }
+        }
+    };
 }
 
-impl Entry<'_> {
-    /// The stream a caller's actions belong to: their pharmacy, their district,
-    /// else their own user stream.
-    pub fn stream_of(caller: &Caller) -> String {
+actions! {
+    /// A sign-in (detail: `method` password or wechat).
+    AuthLogin = "auth.login" on "user",
+    /// A refused sign-in (no user: the name tried is not recorded).
+    AuthLoginFailed = "auth.login_failed" on "user",
+    AuthLogout = "auth.logout" on "user",
+    AuthWechatBind = "auth.wechat_bind" on "user",
+    AuthPasswordChange = "auth.password_change" on "user",
+    UserCreate = "user.create" on "user",
+    /// `yaojian create-admin`.
+    UserCreateAdmin = "user.create_admin" on "user",
+    UserUpdate = "user.update" on "user",
+    StaffCreate = "staff.create" on "user",
+    StaffInvite = "staff.invite" on "user",
+    StaffRemove = "staff.remove" on "user",
+    RegistrationCreate = "registration.create" on "registration",
+    RegistrationRefused = "registration.refused" on "refused_attempt",
+    RegistrationExport = "registration.export" on "registration",
+    /// A scan: a look-up of a person (object: the blind index, hex).
+    BuyerScan = "buyer.scan" on "buyer",
+    /// A query of registrations by a buyer's ID number (object: the blind index, hex).
+    BuyerLookup = "buyer.lookup" on "buyer",
+    PharmacyUpdate = "pharmacy.update" on "pharmacy",
+    PharmacyImport = "pharmacy.import" on "import",
+    DrugImport = "drug.import" on "import",
+    InspectionCreate = "inspection.create" on "inspection",
+    InspectionPhotoUpload = "inspection.photo_upload" on "inspection_photo",
+    AlertResolve = "alert.resolve" on "alert",
+    RetentionArchive = "retention.archive" on "registration",
+    SeedDemo = "seed.demo" on "seed",
+}
+
+/// The chain an entry belongs to (`audit_log.stream`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stream {
+    /// A pharmacy's staff and sales.
+    Pharmacy(Uuid),
+    /// A district's inspectors.
+    District(String),
+    /// The city's administration: users, pharmacies, imports.
+    City,
+    /// A user without a pharmacy or district.
+    User(Uuid),
+    /// Refused sign-ins, which have no user.
+    Auth,
+    /// Jobs and commands.
+    System,
+}
+
+impl Stream {
+    /// The stream a caller's actions belong to: their pharmacy, their
+    /// district, else their own user stream.
+    pub fn of(caller: &Caller) -> Stream {
         if let Some(p) = caller.pharmacy_id {
-            format!("pharmacy:{p}")
+            Stream::Pharmacy(p)
         } else if let Some(d) = &caller.district_code {
-            format!("district:{d}")
+            Stream::District(d.clone())
         } else {
-            format!("user:{}", caller.user_id)
+            Stream::User(caller.user_id)
         }
     }
+}
+
+impl std::fmt::Display for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stream::Pharmacy(id) => write!(f, "pharmacy:{id}"),
+            Stream::District(code) => write!(f, "district:{code}"),
+            Stream::City => f.write_str("city"),
+            Stream::User(id) => write!(f, "user:{id}"),
+            Stream::Auth => f.write_str("auth"),
+            Stream::System => f.write_str("system"),
+        }
+    }
+}
+
+/// One change to record. Built from who did it ([`Entry::by`],
+/// [`Entry::system`], [`Entry::anonymous`]) and what; ids, codes and counts
+/// only in `detail`: never names, ID numbers or tokens.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    stream: Stream,
+    actor: Actor,
+    action: Action,
+    object_id: Option<String>,
+    detail: Value,
+}
+
+impl Entry {
+    /// `caller` did `action`, on the caller's stream.
+    pub fn by(caller: &Caller, action: Action) -> Entry {
+        Entry {
+            stream: Stream::of(caller),
+            actor: Actor::from(caller),
+            action,
+            object_id: None,
+            detail: Value::Object(Default::default()),
+        }
+    }
+
+    /// A job or command did `action`, on the system stream.
+    pub fn system(action: Action) -> Entry {
+        Entry {
+            stream: Stream::System,
+            actor: Actor::system(),
+            action,
+            object_id: None,
+            detail: Value::Object(Default::default()),
+        }
+    }
+
+    /// Someone not signed in did `action` on `stream`.
+    pub fn anonymous(action: Action, stream: Stream) -> Entry {
+        Entry {
+            stream,
+            actor: Actor {
+                user_id: None,
+                role: None,
+            },
+            action,
+            object_id: None,
+            detail: Value::Object(Default::default()),
+        }
+    }
+
+    /// On another stream than the actor's.
+    pub fn on(mut self, stream: Stream) -> Entry {
+        self.stream = stream;
+        self
+    }
+
+    /// The object it is about (of type `action.object_type()`).
+    pub fn object(mut self, id: impl ToString) -> Entry {
+        self.object_id = Some(id.to_string());
+        self
+    }
+
+    pub fn detail(mut self, detail: Value) -> Entry {
+        self.detail = detail;
+        self
+    }
+
+    /// Appends it in the caller's transaction; returns its id.
+    pub async fn append(self, conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+        let head = lock_head(&mut *conn, &self.stream.to_string()).await?;
+        let mut stmt = Statement::new();
+        self.seal(&head).push_parts(&mut stmt);
+        stmt.fetch_scalar(conn, "SELECT audit_log_id FROM audit_entry")
+            .await
+    }
+
+    /// Appends it in a transaction of its own (for events with no other
+    /// write, e.g. a failed sign-in or a look-up).
+    pub async fn append_alone(self, pool: &PgPool) -> Result<i64, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        let id = self.append(&mut tx).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+/// Records that `caller` did `action` to `object`, on the caller's stream,
+/// in the caller's transaction.
+pub async fn record(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    action: Action,
+    object: Option<String>,
+    detail: Value,
+) -> Result<i64, sqlx::Error> {
+    let mut entry = Entry::by(caller, action).detail(detail);
+    entry.object_id = object;
+    entry.append(conn).await
 }
 
 /// The hashed form of an entry: every field that is stored, in a fixed order,
@@ -162,34 +337,35 @@ pub struct Sealed {
     hash: [u8; 32],
 }
 
-impl Entry<'_> {
+impl Entry {
     /// Chains the entry after `head` (which must be its stream's, locked).
     pub fn seal(self, head: &Head) -> Sealed {
+        let stream = self.stream.to_string();
         assert_eq!(
-            head.stream, self.stream,
+            head.stream, stream,
             "audit entry sealed on another stream's head"
         );
         let seq = head.seq + 1;
         let created_at = Utc::now().trunc_subsecs(6);
         let hash = entry_hash(
             &head.hash,
-            &self.stream,
+            &stream,
             seq,
             created_at,
             self.actor.user_id,
             self.actor.role.as_deref(),
-            self.action,
-            self.object_type,
+            self.action.as_str(),
+            self.action.object_type(),
             self.object_id.as_deref(),
             &self.detail,
         );
         Sealed {
-            stream: self.stream,
+            stream,
             seq,
             created_at,
             actor: self.actor,
-            action: self.action.to_owned(),
-            object_type: self.object_type.to_owned(),
+            action: self.action.as_str().to_owned(),
+            object_type: self.action.object_type().to_owned(),
             object_id: self.object_id,
             detail: self.detail,
             prev: head.hash.clone(),
@@ -241,25 +417,6 @@ impl Sealed {
                 .push_bind(head_stream);
         });
     }
-}
-
-/// Appends an entry in the caller's transaction (two statements: lock the
-/// head, then write the entry and move the head); returns its id.
-pub async fn append(conn: &mut PgConnection, entry: Entry<'_>) -> Result<i64, sqlx::Error> {
-    let head = lock_head(&mut *conn, &entry.stream).await?;
-    let mut stmt = Statement::new();
-    entry.seal(&head).push_parts(&mut stmt);
-    stmt.fetch_scalar(conn, "SELECT audit_log_id FROM audit_entry")
-        .await
-}
-
-/// Appends in its own transaction (for events with no other write, e.g. a
-/// failed sign-in).
-pub async fn append_alone(pool: &PgPool, entry: Entry<'_>) -> Result<i64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let id = append(&mut tx, entry).await?;
-    tx.commit().await?;
-    Ok(id)
 }
 
 /// The first broken link found.

@@ -21,12 +21,13 @@ use poem_openapi::{
     registry::{MetaParamIn, MetaSchemaRef, Registry},
     types::Type,
 };
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
+    AppState,
     crypto::{PiiCipher, sm3},
     db::Statement,
     error::{ApiError, Problem},
@@ -121,6 +122,17 @@ fn secrets_aad(user_id: Uuid, key: &str) -> Vec<u8> {
 }
 
 impl Stored {
+    /// The stored answer as the handler gave it: a success as its body (with
+    /// its one-time secrets while they are kept), a recorded refusal as the
+    /// error it was. Every creating POST replays through this.
+    pub fn answer<T: DeserializeOwned>(self, pii: &PiiCipher) -> Result<T, ApiError> {
+        if (200..300).contains(&self.status) {
+            serde_json::from_value(self.reveal(pii)).map_err(ApiError::internal)
+        } else {
+            Err(self.into_error())
+        }
+    }
+
     /// A stored refusal, as the error it was.
     pub fn into_error(self) -> ApiError {
         let p: Problem = match serde_json::from_value(self.body) {
@@ -222,21 +234,40 @@ pub async fn begin(
     }
 }
 
-/// Records the answer with the claim, in the same transaction.
-pub async fn complete(
-    conn: &mut PgConnection,
-    claim: &Claim,
-    status: u16,
-    body: &Value,
-) -> Result<(), ApiError> {
-    sqlx::query("UPDATE idempotency_key SET status_code = $3, response = $4 WHERE user_id = $1 AND key = $2")
-        .bind(claim.user_id)
-        .bind(&claim.key)
-        .bind(status as i16)
-        .bind(body)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// Runs a creating POST under its `Idempotency-Key`, in one transaction:
+/// claims the key, replays the first answer when the key was used with this
+/// request (creating nothing), else runs `create` and stores its answer
+/// (status 201, the `secret_fields` sealed apart) before committing. An error
+/// from `create` rolls everything back and stores nothing, so the client may
+/// retry with the same key.
+///
+/// (`POST /registrations` folds the same steps into its one statement — see
+/// `registrations::record` — and replays through the same [`Stored::answer`].)
+pub async fn run<T, F>(
+    state: &AppState,
+    user_id: Uuid,
+    key: &IdempotencyKey,
+    request: &impl Serialize,
+    secret_fields: &[&str],
+    create: F,
+) -> Result<T, ApiError>
+where
+    T: Serialize + DeserializeOwned,
+    F: AsyncFnOnce(&mut PgConnection) -> Result<T, ApiError>,
+{
+    let mut tx = state.db.begin().await?;
+    let claim = match begin(&mut tx, user_id, key, &request_hash(request)).await? {
+        Begin::Replay(stored) => return stored.answer(&state.pii),
+        Begin::Fresh(claim) => Some(claim),
+        Begin::NoKey => None,
+    };
+    let created = create(&mut tx).await?;
+    if let Some(claim) = &claim {
+        let body = serde_json::to_value(&created).map_err(ApiError::internal)?;
+        complete_with_secrets(&mut tx, claim, &state.pii, 201, &body, secret_fields).await?;
+    }
+    tx.commit().await?;
+    Ok(created)
 }
 
 /// Records an answer whose `secret_fields` (top-level fields of `body`, e.g.

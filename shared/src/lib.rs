@@ -2,6 +2,7 @@
 //! errors, telemetry, database, Redis, auth and access rules, domain types,
 //! national crypto, the audit chain and the WeChat client.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod blocking;

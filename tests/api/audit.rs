@@ -1,19 +1,21 @@
 use std::process::Command;
 
 use serde_json::json;
-use shared::audit::{self, Actor, Entry};
+use shared::audit::{self, Action, Entry, Stream};
+use uuid::Uuid;
 
 use crate::helpers::*;
 
-fn entry(stream: &str, n: usize) -> Entry<'static> {
-    Entry {
-        stream: stream.to_owned(),
-        actor: Actor::system(),
-        action: "test.write",
-        object_type: "test",
-        object_id: Some(n.to_string()),
-        detail: json!({ "n": n, "z": "末", "a": [1, 2] }),
-    }
+/// Pharmacy streams of the tests, by name.
+fn pharmacy(name: &str) -> Stream {
+    Stream::Pharmacy(Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()))
+}
+
+fn entry(stream: Stream, n: usize) -> Entry {
+    Entry::system(Action::SeedDemo)
+        .on(stream)
+        .object(n)
+        .detail(json!({ "n": n, "z": "末", "a": [1, 2] }))
 }
 
 #[tokio::test]
@@ -23,12 +25,8 @@ async fn concurrent_writers_never_fork_the_chain() {
     for n in 0..40 {
         let db = app.db.clone();
         tasks.push(tokio::spawn(async move {
-            let stream = if n % 4 == 0 {
-                "pharmacy:other"
-            } else {
-                "pharmacy:hot"
-            };
-            audit::append_alone(&db, entry(stream, n)).await.unwrap();
+            let stream = pharmacy(if n % 4 == 0 { "other" } else { "hot" });
+            entry(stream, n).append_alone(&db).await.unwrap();
         }));
     }
     for t in tasks {
@@ -37,7 +35,8 @@ async fn concurrent_writers_never_fork_the_chain() {
     let v = audit::verify(&app.db).await.unwrap().expect("chain intact");
     assert!(v.entries >= 40);
     let seqs: Vec<i64> =
-        sqlx::query_scalar("SELECT seq FROM audit_log WHERE stream = 'pharmacy:hot' ORDER BY seq")
+        sqlx::query_scalar("SELECT seq FROM audit_log WHERE stream = $1 ORDER BY seq")
+            .bind(pharmacy("hot").to_string())
             .fetch_all(&app.db)
             .await
             .unwrap();
@@ -50,12 +49,10 @@ async fn the_entry_commits_with_its_change() {
     let app = spawn_app().await;
     {
         let mut tx = app.db.begin().await.unwrap();
-        audit::append(&mut tx, entry("city", 1)).await.unwrap();
+        entry(Stream::City, 1).append(&mut tx).await.unwrap();
         tx.rollback().await.unwrap();
     }
-    audit::append_alone(&app.db, entry("city", 2))
-        .await
-        .unwrap();
+    entry(Stream::City, 2).append_alone(&app.db).await.unwrap();
     let seqs: Vec<i64> = sqlx::query_scalar("SELECT seq FROM audit_log WHERE stream = 'city'")
         .fetch_all(&app.db)
         .await
@@ -96,11 +93,7 @@ async fn tamper(app: &TestApp, sql: &str) {
 async fn five_entries(app: &TestApp) -> Vec<i64> {
     let mut ids = Vec::new();
     for n in 0..5 {
-        ids.push(
-            audit::append_alone(&app.db, entry("pharmacy:x", n))
-                .await
-                .unwrap(),
-        );
+        ids.push(entry(pharmacy("x"), n).append_alone(&app.db).await.unwrap());
     }
     ids
 }

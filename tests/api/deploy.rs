@@ -1,9 +1,7 @@
-//! Every function group has a deploy entry on both platforms, and every
-//! deploy entry names a group (or job) that exists; the binary fits the C
-//! library of every runtime the manifests deploy it on, and the deployed build
-//! carries no debug info.
+//! The manifests deploy exactly the registry's groups and jobs (they are
+//! rendered from it); the binary fits the C library of every runtime the
+//! manifests deploy it on, and the deployed build carries no debug info.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -11,79 +9,43 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
 }
 
-fn groups() -> BTreeSet<String> {
-    yaojian::app::all_groups()
-        .into_iter()
-        .map(|g| g.name.to_owned())
-        .collect()
-}
-
-/// The token after each `marker` in `text`, quotes and spaces trimmed.
-fn after(text: &str, marker: &str) -> BTreeSet<String> {
-    text.split(marker)
-        .skip(1)
-        .map(|rest| {
-            rest.trim_start_matches(['"', ',', ' '])
-                .split(['"', '\n', ' ', ']'])
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect()
-}
-
+/// The committed manifests are what the registry renders: every group has
+/// its HTTP function (with its declared memory), every job and the example
+/// sync target their timer, and nothing else is deployed.
 #[test]
-fn aliyun_function_compute_deploys_every_group() {
-    let s = read("deploy/functions/aliyun/s.yaml");
-    assert_eq!(
-        after(&s, "\"--only\""),
-        groups(),
-        "s.yaml `serve --only` entries vs the code's function groups"
-    );
-    for job in after(&s, "\"serve-job\"") {
-        assert_job(&job);
-    }
-}
-
-#[test]
-fn tencent_scf_deploys_every_group() {
-    let s = read("deploy/functions/tencent/serverless.yml");
-    assert_eq!(
-        after(&s, "YAOJIAN_GROUP:"),
-        groups(),
-        "serverless.yml YAOJIAN_GROUP entries vs the code's function groups"
-    );
-    for job in after(&s, "YAOJIAN_JOB:") {
-        assert_job(&job);
-    }
-    assert!(read("deploy/functions/tencent/scf_bootstrap").contains("serve --only"));
-}
-
-#[test]
-fn every_job_has_a_timer_on_both_platforms() {
-    let aliyun = read("deploy/functions/aliyun/s.yaml");
-    let tencent = read("deploy/functions/tencent/serverless.yml");
-    for job in yaojian::groups::jobs() {
-        let spec = format!("jobs:{}", job.name);
-        assert!(
-            after(&aliyun, "\"serve-job\"").contains(&spec),
-            "s.yaml runs no {spec}"
-        );
-        assert!(
-            after(&tencent, "YAOJIAN_JOB:").contains(&spec),
-            "serverless.yml runs no {spec}"
-        );
-    }
-}
-
-fn assert_job(spec: &str) {
-    match spec.split_once(':') {
-        Some(("jobs", name)) => assert!(
-            yaojian::groups::jobs().iter().any(|j| j.name == name),
-            "unknown job {name}"
+fn the_manifests_are_rendered_from_the_registry() {
+    let groups = yaojian::app::all_groups();
+    let jobs = yaojian::groups::jobs();
+    let targets = yaojian::deploy::EXAMPLE_SYNC_TARGETS;
+    for (path, rendered) in [
+        (
+            yaojian::deploy::ALIYUN,
+            yaojian::deploy::aliyun(&groups, &jobs, targets),
         ),
-        Some(("sync", target)) => assert!(!target.is_empty()),
-        _ => panic!("malformed job {spec}"),
+        (
+            yaojian::deploy::TENCENT,
+            yaojian::deploy::tencent(&groups, &jobs, targets),
+        ),
+    ] {
+        let committed = read(path);
+        assert!(
+            committed == rendered,
+            "{path} is out of date: run `cargo run -- deploy-manifests` and commit it"
+        );
+        for g in &groups {
+            assert!(
+                committed.contains(&format!("yaojian-{}\n", g.name)),
+                "{path}: no {}",
+                g.name
+            );
+        }
+        for j in &jobs {
+            assert!(
+                committed.contains(&format!("jobs:{}", j.name)),
+                "{path}: no job {}",
+                j.name
+            );
+        }
     }
 }
 

@@ -16,6 +16,7 @@ mod export;
 mod hardening;
 mod imports;
 mod inspection;
+mod layout;
 mod ops;
 mod registrations;
 mod scans;

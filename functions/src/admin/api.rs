@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry, Stream},
     auth::{CityAdmin, InspectorOrAdmin, Role},
     body::JsonBody,
     paging::{Page, PageRequest},
@@ -197,23 +197,15 @@ impl AdminApi {
                 )));
             }
         }
-        audit::append_alone(
-            &state.db,
-            Entry {
-                stream: Entry::stream_of(&auth.0),
-                actor: Actor::from(&auth.0),
-                action: "registration.export",
-                object_type: "registration",
-                object_id: None,
-                detail: serde_json::json!({
-                    "unmask": unmask,
-                    "format": if format == ExportFormat::Csv { "csv" } else { "xlsx" },
-                    "from": from.map(|t| t.to_rfc3339()), "to": to.map(|t| t.to_rfc3339()),
-                    "pharmacy_id": filter.pharmacy_id, "district": filter.district,
-                }),
-            },
-        )
-        .await?;
+        Entry::by(&auth.0, Action::RegistrationExport)
+            .detail(serde_json::json!({
+                "unmask": unmask,
+                "format": if format == ExportFormat::Csv { "csv" } else { "xlsx" },
+                "from": from.map(|t| t.to_rfc3339()), "to": to.map(|t| t.to_rfc3339()),
+                "pharmacy_id": filter.pharmacy_id, "district": filter.district,
+            }))
+            .append_alone(&state.db)
+            .await?;
         let (kind, content_type, ext) = match format {
             ExportFormat::Csv => (export::Format::Csv, "text/csv; charset=utf-8", "csv"),
             ExportFormat::Xlsx => (
@@ -295,18 +287,12 @@ impl AdminApi {
         let row = repo::set_pharmacy_status(&mut tx, id.0, body.status.as_str())
             .await?
             .ok_or_else(|| ApiError::not_found("PHARMACY_NOT_FOUND", "药店不存在"))?;
-        audit::append(
-            &mut tx,
-            Entry {
-                stream: "city".into(),
-                actor: Actor::from(&auth.0),
-                action: "pharmacy.update",
-                object_type: "pharmacy",
-                object_id: Some(id.0.to_string()),
-                detail: serde_json::json!({ "status": body.status.as_str() }),
-            },
-        )
-        .await?;
+        Entry::by(&auth.0, Action::PharmacyUpdate)
+            .on(Stream::City)
+            .object(id.0)
+            .detail(serde_json::json!({ "status": body.status.as_str() }))
+            .append(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(Json(row.into()))
     }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry, Stream},
     auth::{AnyUser, Caller, Role, invite, password},
     body::JsonBody,
     ratelimit,
@@ -112,24 +112,17 @@ fn login_failed() -> ApiError {
 async fn issue(
     state: &AppState,
     user: &UserRow,
-    action: &'static str,
+    action: Action,
     detail: serde_json::Value,
 ) -> Result<Token, ApiError> {
     let caller = user.caller();
     let mut tx = state.db.begin().await?;
     repo::touch_login(&mut tx, user.user_id).await?;
-    audit::append(
-        &mut tx,
-        Entry {
-            stream: Entry::stream_of(&caller),
-            actor: Actor::from(&caller),
-            action,
-            object_type: "user",
-            object_id: Some(user.user_id.to_string()),
-            detail,
-        },
-    )
-    .await?;
+    Entry::by(&caller, action)
+        .object(user.user_id)
+        .detail(detail)
+        .append(&mut tx)
+        .await?;
     tx.commit().await?;
     let issued = state.sessions.issue(&caller).await?;
     Ok(Token {
@@ -185,26 +178,21 @@ impl AuthApi {
                 .is_some_and(|u| u.is_active() && u.password_hash.is_some());
         let Some(user) = user.filter(|_| ok) else {
             let locked = state.lockout.failed(&username, attempt).await?;
-            audit::append_alone(
-                &state.db,
-                Entry {
-                    stream: "auth".into(),
-                    actor: Actor {
-                        user_id: None,
-                        role: None,
-                    },
-                    action: "auth.login_failed",
-                    object_type: "user",
-                    object_id: None,
-                    detail: json!({ "locked": locked.is_some() }),
-                },
-            )
-            .await?;
+            Entry::anonymous(Action::AuthLoginFailed, Stream::Auth)
+                .detail(json!({ "locked": locked.is_some() }))
+                .append_alone(&state.db)
+                .await?;
             return Err(locked.unwrap_or_else(login_failed));
         };
         state.lockout.succeeded(&username).await?;
         Ok(Json(
-            issue(&state, &user, "auth.login", json!({ "method": "password" })).await?,
+            issue(
+                &state,
+                &user,
+                Action::AuthLogin,
+                json!({ "method": "password" }),
+            )
+            .await?,
         ))
     }
 
@@ -231,7 +219,13 @@ impl AuthApi {
         match repo::by_openid(&state.db, &session.openid).await? {
             Some(user) if !user.role().signs_in_with_wechat() => Err(wechat_not_allowed()),
             Some(user) if user.is_active() => {
-                let t = issue(&state, &user, "auth.login", json!({ "method": "wechat" })).await?;
+                let t = issue(
+                    &state,
+                    &user,
+                    Action::AuthLogin,
+                    json!({ "method": "wechat" }),
+                )
+                .await?;
                 Ok(Json(WechatLoginResult {
                     bound: true,
                     token: Some(t.token),
@@ -316,18 +310,10 @@ impl AuthApi {
             return Err(wechat_not_allowed());
         }
         let caller = user.caller();
-        audit::append(
-            &mut tx,
-            Entry {
-                stream: Entry::stream_of(&caller),
-                actor: Actor::from(&caller),
-                action: "auth.wechat_bind",
-                object_type: "user",
-                object_id: Some(user_id.to_string()),
-                detail: json!({}),
-            },
-        )
-        .await?;
+        Entry::by(&caller, Action::AuthWechatBind)
+            .object(user_id)
+            .append(&mut tx)
+            .await?;
         tx.commit().await?;
         let issued = state.sessions.issue(&caller).await?;
         Ok(Json(Token {
@@ -342,7 +328,7 @@ impl AuthApi {
     #[tracing::instrument(name = "auth.logout", skip_all)]
     async fn logout(&self, state: Data<&AppState>, auth: AnyUser) -> Result<Json<Done>, ApiError> {
         state.sessions.revoke(&auth.0).await?;
-        audit_self(&state, &auth.0, "auth.logout").await?;
+        audit_self(&state, &auth.0, Action::AuthLogout).await?;
         Ok(Json(Done { ok: true }))
     }
 
@@ -417,18 +403,10 @@ impl AuthApi {
         drop(conn);
         let mut tx = state.db.begin().await?;
         repo::set_password(&mut tx, auth.user_id, &hash).await?;
-        audit::append(
-            &mut tx,
-            Entry {
-                stream: Entry::stream_of(&auth.0),
-                actor: Actor::from(&auth.0),
-                action: "auth.password_change",
-                object_type: "user",
-                object_id: Some(auth.user_id.to_string()),
-                detail: json!({}),
-            },
-        )
-        .await?;
+        Entry::by(&auth.0, Action::AuthPasswordChange)
+            .object(auth.user_id)
+            .append(&mut tx)
+            .await?;
         tx.commit().await?;
         state.sessions.revoke_all(auth.user_id).await?;
         Ok(Json(Done { ok: true }))
@@ -440,22 +418,10 @@ pub struct Done {
     pub ok: bool,
 }
 
-async fn audit_self(
-    state: &AppState,
-    caller: &Caller,
-    action: &'static str,
-) -> Result<(), ApiError> {
-    audit::append_alone(
-        &state.db,
-        Entry {
-            stream: Entry::stream_of(caller),
-            actor: Actor::from(caller),
-            action,
-            object_type: "user",
-            object_id: Some(caller.user_id.to_string()),
-            detail: json!({}),
-        },
-    )
-    .await?;
+async fn audit_self(state: &AppState, caller: &Caller, action: Action) -> Result<(), ApiError> {
+    Entry::by(caller, action)
+        .object(caller.user_id)
+        .append_alone(&state.db)
+        .await?;
     Ok(())
 }

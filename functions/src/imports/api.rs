@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry, Stream},
     auth::CityAdmin,
     error::FieldError,
     upload::{Upload, UploadSpec},
@@ -99,23 +99,16 @@ fn counts(inserted: &[bool]) -> (u64, u64) {
 async fn audit_import(
     tx: &mut sqlx::PgConnection,
     auth: &CityAdmin,
-    action: &'static str,
+    action: Action,
     created: u64,
     updated: u64,
     rejected: usize,
 ) -> Result<(), ApiError> {
-    audit::append(
-        tx,
-        Entry {
-            stream: "city".into(),
-            actor: Actor::from(&auth.0),
-            action,
-            object_type: "import",
-            object_id: None,
-            detail: json!({ "created": created, "updated": updated, "rejected": rejected }),
-        },
-    )
-    .await?;
+    Entry::by(&auth.0, action)
+        .on(Stream::City)
+        .detail(json!({ "created": created, "updated": updated, "rejected": rejected }))
+        .append(tx)
+        .await?;
     Ok(())
 }
 
@@ -233,7 +226,7 @@ impl ImportApi {
             audit_import(
                 &mut tx,
                 &auth,
-                "pharmacy.import",
+                Action::PharmacyImport,
                 created,
                 updated,
                 rejected_rows.len(),
@@ -339,7 +332,7 @@ impl ImportApi {
             audit_import(
                 &mut tx,
                 &auth,
-                "drug.import",
+                Action::DrugImport,
                 created,
                 updated,
                 parsed.rejected.len(),

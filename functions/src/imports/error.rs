@@ -4,7 +4,7 @@ use std::fmt;
 
 use shared::error::FieldError;
 
-use super::columns::label_of;
+use super::labels::label_of;
 
 /// Why an uploaded file is refused as a whole. Row-level problems are not
 /// errors of this kind: they are reported per row in [`super::Parsed`].

@@ -83,6 +83,7 @@ pub mod api;
 mod columns;
 mod drugs;
 mod error;
+mod labels;
 mod pharmacies;
 mod sheet;
 mod values;
@@ -104,6 +105,8 @@ pub struct Imports;
 impl shared::group::Group for Imports {
     const NAME: &'static str = "imports";
     const DESCRIPTION: &'static str = "市局管理：药店和药品批量导入（xlsx、csv）";
+    /// Workbooks are parsed in memory (bounded, see `workbook_guard`).
+    const DEPLOY: shared::group::Deploy = shared::group::Deploy { memory_mb: 1024 };
     type Api = api::ImportApi;
     fn api() -> Self::Api {
         api::ImportApi

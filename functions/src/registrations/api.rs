@@ -11,7 +11,7 @@ use uuid::Uuid;
 use serde_json::json;
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry},
     auth::{PharmacyStaff, RegistrationReader, Role},
     body::JsonBody,
     domain::{Gtin, ResidentIdNumber},
@@ -139,18 +139,11 @@ impl RegistrationsApi {
         };
         let scope = auth.scope();
         if let Some(index) = &filter.buyer_id_index {
-            audit::append_alone(
-                &state.db,
-                Entry {
-                    stream: Entry::stream_of(&auth.0),
-                    actor: Actor::from(&auth.0),
-                    action: "buyer.lookup",
-                    object_type: "buyer",
-                    object_id: Some(hex::encode(index)),
-                    detail: json!({ "via": "registration_list" }),
-                },
-            )
-            .await?;
+            Entry::by(&auth.0, Action::BuyerLookup)
+                .object(hex::encode(index))
+                .detail(json!({ "via": "registration_list" }))
+                .append_alone(&state.db)
+                .await?;
         }
         let (rows, total) = read::list(&state.db, &scope, &filter, page).await?;
         let items = view::views(&state, rows)?;

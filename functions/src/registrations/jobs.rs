@@ -3,7 +3,7 @@
 use serde_json::json;
 use shared::{
     AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry},
     group::Job,
 };
 use uuid::Uuid;
@@ -52,18 +52,10 @@ async fn retention(state: &AppState) -> anyhow::Result<serde_json::Value> {
                 moved.len()
             );
         }
-        audit::append(
-            &mut tx,
-            Entry {
-                stream: "system".into(),
-                actor: Actor::system(),
-                action: "retention.archive",
-                object_type: "registration",
-                object_id: None,
-                detail: json!({ "archived": deleted, "older_than_years": years }),
-            },
-        )
-        .await?;
+        Entry::system(Action::RetentionArchive)
+            .detail(json!({ "archived": deleted, "older_than_years": years }))
+            .append(&mut tx)
+            .await?;
         tx.commit().await?;
         archived += deleted;
     }

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{Actor, Entry, Head},
+    alerts::{self, AlertKind},
+    audit::{Action, Entry, Head, Stream},
     auth::Caller,
     db::Statement,
     domain::{Gtin, ResidentIdNumber},
@@ -28,7 +29,7 @@ use shared::{
 use super::{
     input::NewRegistration,
     repo::{self, Counter, SaleQuery},
-    rules::{self, AlertKind, Line, Refusal, WindowOutcome},
+    rules::{self, Line, Refusal, WindowOutcome},
 };
 use crate::drugs::repo as drugs;
 
@@ -169,11 +170,7 @@ pub async fn record(
     let claim = match idempotency::begin(&mut tx, caller.user_id, key, &hash).await? {
         Begin::Replay(stored) => {
             tx.rollback().await?;
-            return if stored.status == 201 {
-                serde_json::from_value(stored.body).map_err(ApiError::internal)
-            } else {
-                Err(stored.into_error())
-            };
+            return stored.answer(&state.pii);
         }
         Begin::Fresh(c) => Some(c),
         Begin::NoKey => None,
@@ -188,7 +185,7 @@ pub async fn record(
     let index = buyer::index(state, &identity.id_number);
     repo::lock_buyer(&mut tx, &index).await?;
     let policy = &state.config.policy;
-    let stream = format!("pharmacy:{pharmacy_id}");
+    let stream = Stream::Pharmacy(pharmacy_id).to_string();
     let facts = repo::sale_facts(
         &mut tx,
         SaleQuery {
@@ -302,18 +299,15 @@ pub async fn record(
 
     let mut stmt = Statement::new();
     push_registration(&mut stmt, &row, &index, &lines);
-    repo::NewAlerts {
-        district_code: counter.district_code.clone(),
+    alerts::push_raise(
+        &mut stmt,
+        &counter.district_code,
         pharmacy_id,
-        buyer_id_index: index.clone(),
-        registration_id: Some(registration_id),
-        refused_attempt_id: None,
-        alerts: alerts
-            .iter()
-            .map(|(k, d)| (k.as_str(), d.clone()))
-            .collect(),
-    }
-    .push_parts(&mut stmt);
+        &index,
+        Some(registration_id),
+        None,
+        alerts.clone(),
+    );
     shared::outbox::push_record(
         &mut stmt,
         &state.config,
@@ -321,17 +315,15 @@ pub async fn record(
         &registration_id.to_string(),
         "create",
     );
-    Entry {
-        stream,
-        actor: Actor::from(caller),
-        action: "registration.create",
-        object_type: "registration",
-        object_id: Some(registration_id.to_string()),
-        detail: json!({ "packages": total, "lines": lines.len(), "source": identity.source.as_str(),
+    Entry::by(caller, Action::RegistrationCreate)
+        .on(Stream::Pharmacy(pharmacy_id))
+        .object(registration_id)
+        .detail(
+            json!({ "packages": total, "lines": lines.len(), "source": identity.source.as_str(),
                         "alerts": alerts.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>() }),
-    }
-    .seal(&facts.head)
-    .push_parts(&mut stmt);
+        )
+        .seal(&facts.head)
+        .push_parts(&mut stmt);
 
     let items = lines
         .iter()
@@ -485,28 +477,21 @@ impl Refused<'_> {
                 .push_bind(detail_row);
             qb.push(")");
         });
-        repo::NewAlerts {
-            district_code: self.counter.district_code.clone(),
+        alerts::push_raise(
+            &mut stmt,
+            &self.counter.district_code,
             pharmacy_id,
-            buyer_id_index: self.index.to_vec(),
-            registration_id: None,
-            refused_attempt_id: Some(attempt_id),
-            alerts: alert
-                .map(|k| (k.as_str(), detail.clone()))
-                .into_iter()
-                .collect(),
-        }
-        .push_parts(&mut stmt);
-        Entry {
-            stream: self.head.stream.clone(),
-            actor: Actor::from(self.caller),
-            action: "registration.refused",
-            object_type: "refused_attempt",
-            object_id: Some(attempt_id.to_string()),
-            detail: json!({ "code": code }),
-        }
-        .seal(self.head)
-        .push_parts(&mut stmt);
+            self.index,
+            None,
+            Some(attempt_id),
+            alert.map(|k| (k, detail.clone())).into_iter().collect(),
+        );
+        Entry::by(self.caller, Action::RegistrationRefused)
+            .on(Stream::Pharmacy(self.counter.pharmacy_id))
+            .object(attempt_id)
+            .detail(json!({ "code": code }))
+            .seal(self.head)
+            .push_parts(&mut stmt);
         if let Some(claim) = self.claim {
             claim.push_refusal(&mut stmt, &err)?;
         }

@@ -2,10 +2,7 @@ use sqlx::{FromRow, PgConnection, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::drugs::repo::DrugRow;
-use shared::{
-    audit::{self, Head},
-    db::Statement,
-};
+use shared::audit::{self, Head};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Counter {
@@ -132,48 +129,4 @@ pub async fn lock_buyer(conn: &mut PgConnection, index: &[u8]) -> Result<(), sql
         .execute(conn)
         .await
         .map(|_| ())
-}
-
-/// Alerts raised by one sale or refused attempt, as a part of its statement.
-pub struct NewAlerts {
-    pub district_code: String,
-    pub pharmacy_id: Uuid,
-    pub buyer_id_index: Vec<u8>,
-    pub registration_id: Option<Uuid>,
-    pub refused_attempt_id: Option<Uuid>,
-    /// `(kind, detail)` of each alert.
-    pub alerts: Vec<(&'static str, serde_json::Value)>,
-}
-
-impl NewAlerts {
-    pub fn push_parts(self, stmt: &mut Statement<'_>) {
-        if self.alerts.is_empty() {
-            return;
-        }
-        let ids: Vec<Uuid> = self.alerts.iter().map(|_| Uuid::now_v7()).collect();
-        let (kinds, details): (Vec<&'static str>, Vec<serde_json::Value>) =
-            self.alerts.into_iter().unzip();
-        stmt.part("alerts_raised", |qb| {
-            qb.push(
-                "INSERT INTO alert (alert_id, kind, district_code, pharmacy_id, buyer_id_index, registration_id, refused_attempt_id, detail)
-                 SELECT a.id, a.kind, ",
-            )
-            .push_bind(self.district_code)
-            .push(", ")
-            .push_bind(self.pharmacy_id)
-            .push(", ")
-            .push_bind(self.buyer_id_index)
-            .push(", ")
-            .push_bind(self.registration_id)
-            .push(", ")
-            .push_bind(self.refused_attempt_id)
-            .push(", a.detail FROM unnest(")
-            .push_bind(ids)
-            .push("::uuid[], ")
-            .push_bind(kinds)
-            .push("::text[], ")
-            .push_bind(details)
-            .push("::jsonb[]) AS a(id, kind, detail)");
-        });
-    }
 }

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use shared::{
     ApiError,
+    alerts::AlertKind,
     config::{Policy, WindowAction},
     domain::ResidentIdNumber,
 };
@@ -44,24 +45,6 @@ pub enum Refusal {
         days: u32,
     },
     PharmacySuspended,
-}
-
-/// Alert kinds of SPEC §4.2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertKind {
-    MinorAttempt,
-    WindowLimit,
-    MultiPharmacy,
-}
-
-impl AlertKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::MinorAttempt => "MINOR_ATTEMPT",
-            AlertKind::WindowLimit => "WINDOW_LIMIT",
-            AlertKind::MultiPharmacy => "MULTI_PHARMACY",
-        }
-    }
 }
 
 impl Refusal {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry},
     auth::PharmacyStaff,
     body::JsonBody,
     domain::{ResidentIdNumber, mask_id_number, mask_name},
@@ -130,18 +130,11 @@ async fn answer(
     drop(conn);
     // A scan tells the clerk the buyer's city-wide allowance: it is a
     // look-up of a person, audited by blind index (never the number).
-    audit::append_alone(
-        &state.db,
-        Entry {
-            stream: Entry::stream_of(&auth.0),
-            actor: Actor::from(&auth.0),
-            action: "buyer.scan",
-            object_type: "buyer",
-            object_id: Some(hex::encode(&index)),
-            detail: json!({ "source": identity.source.as_str(), "method": identity.method.as_str() }),
-        },
-    )
-    .await?;
+    Entry::by(&auth.0, Action::BuyerScan)
+        .object(hex::encode(&index))
+        .detail(json!({ "source": identity.source.as_str(), "method": identity.method.as_str() }))
+        .append_alone(&state.db)
+        .await?;
     let window_remaining = (i64::from(policy.window_limit) - already).max(0) as u32;
     tracing::info!(
         source = identity.source.as_str(),

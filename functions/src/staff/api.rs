@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{self, Action},
     auth::{PharmacyManager, Role, invite},
     body::JsonBody,
-    idempotency::{self, Begin, IdempotencyKey},
+    idempotency::{self, IdempotencyKey},
     time::to_china,
 };
 
@@ -118,21 +118,10 @@ fn parse_clerk(body: &NewClerk) -> Result<(String, Option<String>), ApiError> {
 async fn audit_staff(
     tx: &mut sqlx::PgConnection,
     auth: &PharmacyManager,
-    action: &'static str,
+    action: Action,
     user_id: Uuid,
 ) -> Result<(), ApiError> {
-    audit::append(
-        tx,
-        Entry {
-            stream: Entry::stream_of(&auth.0),
-            actor: Actor::from(&auth.0),
-            action,
-            object_type: "user",
-            object_id: Some(user_id.to_string()),
-            detail: json!({}),
-        },
-    )
-    .await?;
+    audit::record(tx, &auth.0, action, Some(user_id.to_string()), json!({})).await?;
     Ok(())
 }
 
@@ -170,47 +159,28 @@ impl StaffApi {
     ) -> Result<CreatedClerk, ApiError> {
         let pharmacy_id = pharmacy_of(&auth)?;
         let (name, phone) = parse_clerk(&body)?;
-        let mut tx = state.db.begin().await?;
-        let claim = match idempotency::begin(
-            &mut tx,
+        let invited = idempotency::run(
+            &state,
             auth.user_id,
             &key,
-            &idempotency::request_hash(&body.0),
+            &body.0,
+            &["invite_code"],
+            async |tx| {
+                let user_id = repo::create_clerk(tx, pharmacy_id, &name, phone.as_deref()).await?;
+                let code = invite::issue(tx, &state.pii, user_id, Some(auth.user_id)).await?;
+                audit_staff(tx, &auth, Action::StaffCreate, user_id).await?;
+                let row = repo::get(tx, pharmacy_id, user_id)
+                    .await?
+                    .ok_or_else(staff_not_found)?;
+                let invited = Invited {
+                    staff: row.into(),
+                    invite_code: Some(code),
+                    invite_expires_at: to_china(Utc::now() + Duration::hours(invite::TTL_HOURS)),
+                };
+                Ok(invited)
+            },
         )
-        .await?
-        {
-            Begin::Replay(stored) => {
-                return Ok(CreatedClerk::Created(Json(
-                    serde_json::from_value(stored.reveal(&state.pii))
-                        .map_err(ApiError::internal)?,
-                )));
-            }
-            Begin::Fresh(c) => Some(c),
-            Begin::NoKey => None,
-        };
-        let user_id = repo::create_clerk(&mut tx, pharmacy_id, &name, phone.as_deref()).await?;
-        let code = invite::issue(&mut tx, &state.pii, user_id, Some(auth.user_id)).await?;
-        audit_staff(&mut tx, &auth, "staff.create", user_id).await?;
-        let row = repo::get(&mut tx, pharmacy_id, user_id)
-            .await?
-            .ok_or_else(staff_not_found)?;
-        let invited = Invited {
-            staff: row.into(),
-            invite_code: Some(code),
-            invite_expires_at: to_china(Utc::now() + Duration::hours(invite::TTL_HOURS)),
-        };
-        if let Some(claim) = &claim {
-            idempotency::complete_with_secrets(
-                &mut tx,
-                claim,
-                &state.pii,
-                201,
-                &serde_json::to_value(&invited).map_err(ApiError::internal)?,
-                &["invite_code"],
-            )
-            .await?;
-        }
-        tx.commit().await?;
+        .await?;
         Ok(CreatedClerk::Created(Json(invited)))
     }
 
@@ -239,7 +209,7 @@ impl StaffApi {
             ));
         }
         let code = invite::issue(&mut tx, &state.pii, id.0, Some(auth.user_id)).await?;
-        audit_staff(&mut tx, &auth, "staff.invite", id.0).await?;
+        audit_staff(&mut tx, &auth, Action::StaffInvite, id.0).await?;
         let row = repo::get(&mut tx, pharmacy_id, id.0)
             .await?
             .ok_or_else(staff_not_found)?;
@@ -280,7 +250,7 @@ impl StaffApi {
                 .with_code("CANNOT_REMOVE_MANAGER", "店长只能由市局管理员调整"));
         }
         repo::remove(&mut tx, id.0).await?;
-        audit_staff(&mut tx, &auth, "staff.remove", id.0).await?;
+        audit_staff(&mut tx, &auth, Action::StaffRemove, id.0).await?;
         tx.commit().await?;
         state.sessions.revoke_all(id.0).await?;
         Ok(Removed::Removed)

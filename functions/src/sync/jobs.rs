@@ -1,8 +1,11 @@
 //! The sync group's job: is data flowing to every data centre?
 
 use serde_json::json;
-use shared::{AppState, group::Job};
-use uuid::Uuid;
+use shared::{
+    AppState,
+    alerts::{self, AlertKind, NewAlert},
+    group::Job,
+};
 
 use super::repo as sync;
 
@@ -23,16 +26,16 @@ async fn sync_lag(state: &AppState) -> anyhow::Result<serde_json::Value> {
         if s.oldest_pending_secs as u64 <= t.lag_alert.as_secs() {
             continue;
         }
-        let open: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM alert WHERE kind = 'SYNC_LAG' AND status = 'open' AND detail->>'target' = $1)")
-            .bind(&t.name)
-            .fetch_one(&state.db)
+        let mut conn = state.db.acquire().await?;
+        if !alerts::open_for_target(&mut conn, AlertKind::SyncLag, &t.name).await? {
+            alerts::raise(
+                &mut conn,
+                NewAlert::platform(
+                    AlertKind::SyncLag,
+                    json!({ "target": t.name, "lag_secs": s.oldest_pending_secs, "pending": s.pending, "threshold_secs": t.lag_alert.as_secs() }),
+                ),
+            )
             .await?;
-        if !open {
-            sqlx::query("INSERT INTO alert (alert_id, kind, detail) VALUES ($1, 'SYNC_LAG', $2)")
-                .bind(Uuid::now_v7())
-                .bind(json!({ "target": t.name, "lag_secs": s.oldest_pending_secs, "pending": s.pending, "threshold_secs": t.lag_alert.as_secs() }))
-                .execute(&state.db)
-                .await?;
             raised.push(t.name.clone());
         }
     }

@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use shared::{
     AppState,
+    alerts::{self, AlertKind, NewAlert},
     config::SyncTarget,
     group::{Entity, Payload, PayloadRequest},
 };
@@ -290,11 +291,14 @@ impl Worker {
         .execute(&mut *tx)
         .await?;
         if round.dead > 0 {
-            sqlx::query("INSERT INTO alert (alert_id, kind, detail) VALUES ($1, 'DEAD_LETTER', $2)")
-                .bind(Uuid::now_v7())
-                .bind(json!({ "target": t.name, "records": round.dead, "batch_id": batch_id, "error": error }))
-                .execute(&mut *tx)
-                .await?;
+            alerts::raise(
+                &mut tx,
+                NewAlert::platform(
+                    AlertKind::DeadLetter,
+                    json!({ "target": t.name, "records": round.dead, "batch_id": batch_id, "error": error }),
+                ),
+            )
+            .await?;
         }
         tx.commit().await?;
         metrics::counter!("sync_records_total", "target" => t.name.clone(), "outcome" => "delivered").increment(round.delivered as u64);

@@ -11,10 +11,10 @@ use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry, Stream},
     auth::{CityAdmin, Role, invite, password},
     body::JsonBody,
-    idempotency::{self, Begin, IdempotencyKey},
+    idempotency::{self, IdempotencyKey},
     paging::{Page, PageRequest},
     time::to_china,
 };
@@ -205,22 +205,16 @@ fn check_binding(body: &NewUser) -> Result<(), ApiError> {
 async fn audit_user(
     tx: &mut sqlx::PgConnection,
     auth: &CityAdmin,
-    action: &'static str,
+    action: Action,
     id: Uuid,
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {
-    audit::append(
-        tx,
-        Entry {
-            stream: "city".into(),
-            actor: Actor::from(&auth.0),
-            action,
-            object_type: "user",
-            object_id: Some(id.to_string()),
-            detail,
-        },
-    )
-    .await?;
+    Entry::by(&auth.0, action)
+        .on(Stream::City)
+        .object(id)
+        .detail(detail)
+        .append(tx)
+        .await?;
     Ok(())
 }
 
@@ -313,69 +307,50 @@ impl UsersApi {
             Some(p) => Some(password::hash(p).await?),
             None => None,
         };
-        let mut tx = state.db.begin().await?;
-        let claim = match idempotency::begin(
-            &mut tx,
+        let answer = idempotency::run(
+            &state,
             auth.user_id,
             &key,
-            &idempotency::request_hash(&body.0),
-        )
-        .await?
-        {
-            Begin::Replay(stored) => {
-                return Ok(CreatedUser::Created(Json(
-                    serde_json::from_value(stored.reveal(&state.pii))
-                        .map_err(ApiError::internal)?,
-                )));
-            }
-            Begin::Fresh(c) => Some(c),
-            Begin::NoKey => None,
-        };
-        let id = repo::insert(
-            &mut tx,
-            repo::NewUser {
-                role: body.role.as_str(),
-                display_name: body.name.trim(),
-                username: body.username.as_deref(),
-                password_hash: hash.as_deref(),
-                pharmacy_id: body.pharmacy_id,
-                district_code: body.district_code.as_deref(),
-                phone,
+            &body.0,
+            &["invite_code", "initial_password"],
+            async |tx| {
+                let id = repo::insert(
+                    tx,
+                    repo::NewUser {
+                        role: body.role.as_str(),
+                        display_name: body.name.trim(),
+                        username: body.username.as_deref(),
+                        password_hash: hash.as_deref(),
+                        pharmacy_id: body.pharmacy_id,
+                        district_code: body.district_code.as_deref(),
+                        phone,
+                    },
+                )
+                .await?;
+                // Staff and inspectors sign in through the mini-program.
+                let invite_code = if body.role.signs_in_with_wechat() {
+                    Some(invite::issue(tx, &state.pii, id, Some(auth.user_id)).await?)
+                } else {
+                    None
+                };
+                audit_user(
+                    tx,
+                    &auth,
+                    Action::UserCreate,
+                    id,
+                    json!({ "role": body.role.as_str() }),
+                )
+                .await?;
+                let user = repo::get(tx, id).await?.ok_or_else(user_not_found)?;
+                let answer = UserWithSecrets {
+                    user: user.into(),
+                    invite_code,
+                    initial_password,
+                };
+                Ok(answer)
             },
         )
         .await?;
-        // Staff and inspectors sign in through the mini-program.
-        let invite_code = if body.role.signs_in_with_wechat() {
-            Some(invite::issue(&mut tx, &state.pii, id, Some(auth.user_id)).await?)
-        } else {
-            None
-        };
-        audit_user(
-            &mut tx,
-            &auth,
-            "user.create",
-            id,
-            json!({ "role": body.role.as_str() }),
-        )
-        .await?;
-        let user = repo::get(&mut tx, id).await?.ok_or_else(user_not_found)?;
-        let answer = UserWithSecrets {
-            user: user.into(),
-            invite_code,
-            initial_password,
-        };
-        if let Some(claim) = &claim {
-            idempotency::complete_with_secrets(
-                &mut tx,
-                claim,
-                &state.pii,
-                201,
-                &serde_json::to_value(&answer).map_err(ApiError::internal)?,
-                &["invite_code", "initial_password"],
-            )
-            .await?;
-        }
-        tx.commit().await?;
         Ok(CreatedUser::Created(Json(answer)))
     }
 
@@ -455,7 +430,7 @@ impl UsersApi {
         audit_user(
             &mut tx,
             &auth,
-            "user.update",
+            Action::UserUpdate,
             id.0,
             json!({ "changes": changes }),
         )

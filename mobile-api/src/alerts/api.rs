@@ -1,7 +1,7 @@
 use chrono::{DateTime, FixedOffset};
 use poem::web::Data;
 use poem_openapi::{
-    Enum, Object, OpenApi,
+    Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry},
     auth::InspectorOrAdmin,
     body::JsonBody,
     paging::{Page, PageRequest},
@@ -22,41 +22,7 @@ use super::repo::{self, AlertRow};
 
 pub struct AlertsApi;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
-#[oai(rename_all = "SCREAMING_SNAKE_CASE")]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AlertKind {
-    /// A sale to a minor was tried.
-    MinorAttempt,
-    /// The rolling purchase limit was breached.
-    WindowLimit,
-    /// The same buyer at 3 or more pharmacies within 24 h.
-    MultiPharmacy,
-    /// A data centre lags behind.
-    SyncLag,
-    /// Records could not be delivered.
-    DeadLetter,
-}
-
-impl AlertKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::MinorAttempt => "MINOR_ATTEMPT",
-            AlertKind::WindowLimit => "WINDOW_LIMIT",
-            AlertKind::MultiPharmacy => "MULTI_PHARMACY",
-            AlertKind::SyncLag => "SYNC_LAG",
-            AlertKind::DeadLetter => "DEAD_LETTER",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum AlertStatus {
-    Open,
-    Resolved,
-}
+pub use shared::alerts::{AlertKind, AlertStatus};
 
 #[derive(Debug, Clone, Serialize, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -82,8 +48,8 @@ impl From<AlertRow> for Alert {
     fn from(r: AlertRow) -> Alert {
         Alert {
             id: r.alert_id,
-            kind: r.kind,
-            status: r.status,
+            kind: r.kind.as_str().to_owned(),
+            status: r.status.as_str().to_owned(),
             district_code: r.district_code,
             pharmacy_id: r.pharmacy_id,
             pharmacy_name: r.pharmacy_name,
@@ -124,15 +90,8 @@ impl AlertsApi {
     ) -> Result<Json<Page<Alert>>, ApiError> {
         let page = PageRequest::new(page.0, page_size.0);
         let filter = repo::Filter {
-            kind: kind.0.map(|k| k.as_str().to_owned()),
-            status: status.0.map(|s| {
-                if s == AlertStatus::Open {
-                    "open"
-                } else {
-                    "resolved"
-                }
-                .to_owned()
-            }),
+            kind: kind.0,
+            status: status.0,
             pharmacy_id: pharmacy_id.0,
         };
         let (rows, total) = repo::list(&state.db, &auth.scope(), &filter, page).await?;
@@ -171,22 +130,15 @@ impl AlertsApi {
         let alert = repo::get_for_update(&mut tx, &auth.scope(), id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("ALERT_NOT_FOUND", "预警不存在"))?;
-        if alert.status == "resolved" {
+        if alert.status == AlertStatus::Resolved {
             return Err(ApiError::conflict("ALERT_ALREADY_RESOLVED", "该预警已处理"));
         }
         repo::resolve(&mut tx, id.0, auth.user_id, note).await?;
-        audit::append(
-            &mut tx,
-            Entry {
-                stream: Entry::stream_of(&auth.0),
-                actor: Actor::from(&auth.0),
-                action: "alert.resolve",
-                object_type: "alert",
-                object_id: Some(id.0.to_string()),
-                detail: json!({ "kind": alert.kind }),
-            },
-        )
-        .await?;
+        Entry::by(&auth.0, Action::AlertResolve)
+            .object(id.0)
+            .detail(json!({ "kind": alert.kind }))
+            .append(&mut tx)
+            .await?;
         let row = repo::get_for_update(&mut tx, &auth.scope(), id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("ALERT_NOT_FOUND", "预警不存在"))?;

@@ -1,4 +1,5 @@
 use chrono::{DateTime, Utc};
+use shared::alerts::{AlertKind, AlertStatus};
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -18,8 +19,8 @@ pub const SCOPE: ScopeColumns = ScopeColumns {
 #[derive(Debug, Clone, FromRow)]
 pub struct AlertRow {
     pub alert_id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: AlertKind,
+    pub status: AlertStatus,
     pub district_code: Option<String>,
     pub pharmacy_id: Option<Uuid>,
     pub pharmacy_name: Option<String>,
@@ -38,8 +39,8 @@ const SELECT: &str = "SELECT a.alert_id, a.kind, a.status, a.district_code, a.ph
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub kind: Option<String>,
-    pub status: Option<String>,
+    pub kind: Option<AlertKind>,
+    pub status: Option<AlertStatus>,
     pub pharmacy_id: Option<Uuid>,
 }
 
@@ -52,10 +53,10 @@ pub async fn list(
     let build = |select: &'static str| {
         let mut qb = scoped_select(scope, SCOPE, select);
         if let Some(k) = &f.kind {
-            qb.push(" AND a.kind = ").push_bind(k.clone());
+            qb.push(" AND a.kind = ").push_bind(*k);
         }
         if let Some(s) = &f.status {
-            qb.push(" AND a.status = ").push_bind(s.clone());
+            qb.push(" AND a.status = ").push_bind(*s);
         }
         if let Some(p) = f.pharmacy_id {
             qb.push(" AND a.pharmacy_id = ").push_bind(p);

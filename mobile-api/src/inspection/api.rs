@@ -12,10 +12,10 @@ use uuid::Uuid;
 use shared::sales::{Registration, read as registrations, view::views};
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry},
     auth::{Inspector, InspectorOrAdmin},
     body::JsonBody,
-    idempotency::{self, Begin, IdempotencyKey},
+    idempotency::{self, IdempotencyKey},
     paging::{Page, PageRequest},
     time::{day_range, to_china},
 };
@@ -359,7 +359,7 @@ impl InspectionApi {
         .await?;
         let recent_registrations = views(&state, rows)?;
         let alert_filter = alerts::repo::Filter {
-            status: Some("open".into()),
+            status: Some(shared::alerts::AlertStatus::Open),
             pharmacy_id: Some(id.0),
             kind: None,
         };
@@ -442,80 +442,56 @@ impl InspectionApi {
     ) -> Result<CreatedInspection, ApiError> {
         validate(&body)?;
         let scope = auth.scope();
-        let mut tx = state.db.begin().await?;
-        let hash = idempotency::request_hash(&(&id.0, &body.0));
-        let claim = match idempotency::begin(&mut tx, auth.user_id, &key, &hash).await? {
-            Begin::Replay(stored) => {
-                return Ok(CreatedInspection::Created(Json(
-                    serde_json::from_value(stored.body).map_err(ApiError::internal)?,
-                )));
-            }
-            Begin::Fresh(c) => Some(c),
-            Begin::NoKey => None,
-        };
-        let pharmacy = repo::pharmacy(&mut tx, &scope, id.0)
-            .await?
-            .ok_or_else(pharmacy_not_found)?;
-        let inspection_id = repo::insert(
-            &mut tx,
-            repo::NewInspection {
-                pharmacy_id: id.0,
-                district_code: &pharmacy.district_code,
-                inspector_id: auth.user_id,
-                result: body.result.as_str(),
-                findings: body.findings.trim(),
-                disposition: body.disposition.as_str(),
-                inspected_at: body
-                    .inspected_at
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or_else(Utc::now),
-            },
-        )
-        .await?;
-        let mut photo_keys = body.photo_keys.clone();
-        photo_keys.sort();
-        photo_keys.dedup();
-        let attached = repo::attach_photos(
-            &mut tx,
-            inspection_id,
-            auth.user_id,
-            &pharmacy.district_code,
-            &photo_keys,
-        )
-        .await?;
-        if attached != photo_keys.len() as u64 {
-            return Err(ApiError::unprocessable(
-                "PHOTO_INVALID",
-                "有照片不存在、不是您上传的或已用于其他检查，请重新上传",
-            )
-            .field("photo_keys", "PHOTO_INVALID", "照片无效"));
-        }
-        audit::append(
-            &mut tx,
-            Entry {
-                stream: Entry::stream_of(&auth.0),
-                actor: Actor::from(&auth.0),
-                action: "inspection.create",
-                object_type: "inspection",
-                object_id: Some(inspection_id.to_string()),
-                detail: json!({ "pharmacy_id": id.0, "result": body.result.as_str(), "disposition": body.disposition.as_str(), "photos": attached }),
-            },
-        )
-        .await?;
-        let row = repo::inspection(&mut tx, inspection_id)
-            .await?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("inserted inspection not found")))?;
-        let view = inspection_view(row, photo_keys);
-        if let Some(claim) = &claim {
-            idempotency::complete(
-                &mut tx,
-                claim,
-                201,
-                &serde_json::to_value(&view).map_err(ApiError::internal)?,
+        let view = idempotency::run(&state, auth.user_id, &key, &(&id.0, &body.0), &[], async |tx| {
+            let pharmacy = repo::pharmacy(tx, &scope, id.0)
+                .await?
+                .ok_or_else(pharmacy_not_found)?;
+            let inspection_id = repo::insert(
+                tx,
+                repo::NewInspection {
+                    pharmacy_id: id.0,
+                    district_code: &pharmacy.district_code,
+                    inspector_id: auth.user_id,
+                    result: body.result.as_str(),
+                    findings: body.findings.trim(),
+                    disposition: body.disposition.as_str(),
+                    inspected_at: body
+                        .inspected_at
+                        .map(|t| t.with_timezone(&Utc))
+                        .unwrap_or_else(Utc::now),
+                },
             )
             .await?;
-        }
-        tx.commit().await?;
+            let mut photo_keys = body.photo_keys.clone();
+            photo_keys.sort();
+            photo_keys.dedup();
+            let attached = repo::attach_photos(
+                tx,
+                inspection_id,
+                auth.user_id,
+                &pharmacy.district_code,
+                &photo_keys,
+            )
+            .await?;
+            if attached != photo_keys.len() as u64 {
+                return Err(ApiError::unprocessable(
+                    "PHOTO_INVALID",
+                    "有照片不存在、不是您上传的或已用于其他检查，请重新上传",
+                )
+                .field("photo_keys", "PHOTO_INVALID", "照片无效"));
+            }
+            Entry::by(&auth.0, Action::InspectionCreate)
+    .object(inspection_id)
+    .detail(json!({ "pharmacy_id": id.0, "result": body.result.as_str(), "disposition": body.disposition.as_str(), "photos": attached }))
+            .append(tx)
+    .await?;
+            let row = repo::inspection(tx, inspection_id)
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("inserted inspection not found")))?;
+            let view = inspection_view(row, photo_keys);
+            Ok(view)
+        })
+        .await?;
         Ok(CreatedInspection::Created(Json(view)))
     }
 

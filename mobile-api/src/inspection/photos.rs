@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use shared::{
     ApiError, AppState,
-    audit::{self, Actor, Entry},
+    audit::{Action, Entry},
     auth::{Inspector, InspectorOrAdmin, Role, Scope},
     storage::StorageError,
     upload::{Upload, UploadSpec},
@@ -156,18 +156,11 @@ impl PhotosApi {
         .bind(bytes as i32)
         .execute(&mut *tx)
         .await?;
-        audit::append(
-            &mut tx,
-            Entry {
-                stream: Entry::stream_of(&auth.0),
-                actor: Actor::from(&auth.0),
-                action: "inspection.photo_upload",
-                object_type: "inspection_photo",
-                object_id: Some(id.to_string()),
-                detail: json!({ "bytes": bytes, "width": processed.width, "height": processed.height }),
-            },
-        )
-        .await?;
+        Entry::by(&auth.0, Action::InspectionPhotoUpload)
+            .object(id)
+            .detail(json!({ "bytes": bytes, "width": processed.width, "height": processed.height }))
+            .append(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(Uploaded::Created(Json(PhotoRef::of(id))))
     }

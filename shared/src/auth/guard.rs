@@ -15,31 +15,17 @@ use crate::{error::ApiError, state::AppState};
 /// Operations anyone may call (each is rate limited). Their declaration.
 pub const PUBLIC_OPERATIONS: &[&str] = &["auth_login", "auth_wechat_login", "auth_wechat_bind"];
 
-/// Which roles each guard admits, by its OpenAPI scheme name.
-pub const GUARDS: &[(&str, &[Role])] = &[
-    ("any_user", &Role::ALL),
-    ("pharmacy_staff", &[Role::Clerk, Role::PharmacyManager]),
-    ("pharmacy_manager", &[Role::PharmacyManager]),
-    ("inspector", &[Role::Inspector]),
-    ("inspector_or_admin", &[Role::Inspector, Role::CityAdmin]),
-    (
-        "registration_reader",
-        &[
-            Role::Clerk,
-            Role::PharmacyManager,
-            Role::Inspector,
-            Role::CityAdmin,
-        ],
-    ),
-    ("city_admin", &[Role::CityAdmin]),
-    ("approver", &[Role::Approver]),
-];
-
+/// Which roles the guard of OpenAPI scheme `scheme` admits.
 pub fn roles_of(scheme: &str) -> Option<&'static [Role]> {
     GUARDS.iter().find(|(n, _)| *n == scheme).map(|(_, r)| *r)
 }
 
-async fn authorize(req: &Request, bearer: Bearer, scheme: &str) -> poem::Result<Caller> {
+async fn authorize(
+    req: &Request,
+    bearer: Bearer,
+    scheme: &str,
+    allowed: &[Role],
+) -> poem::Result<Caller> {
     let state = req
         .data::<AppState>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing from request")))?;
@@ -53,62 +39,56 @@ async fn authorize(req: &Request, bearer: Bearer, scheme: &str) -> poem::Result<
             )
             .into());
     }
-    let allowed = roles_of(scheme).unwrap_or(&[]);
     if !allowed.contains(&caller.role) {
         return Err(ApiError::forbidden().into());
     }
     Ok(caller)
 }
 
-macro_rules! guard {
-    ($(#[$doc:meta])* $name:ident, $scheme:literal, $checker:ident, $checker_name:literal) => {
-        $(#[$doc])*
-        #[derive(SecurityScheme)]
-        #[oai(rename = $scheme, ty = "bearer", checker = $checker_name)]
-        pub struct $name(pub Caller);
+/// Declares every guard once: its type, its OpenAPI scheme name and the
+/// roles it admits; [`GUARDS`] lists them for the tests and the docs.
+macro_rules! guards {
+    ($($(#[$doc:meta])* $name:ident = $scheme:literal => $roles:expr;)+) => {
+        /// Which roles each guard admits, by its OpenAPI scheme name.
+        pub const GUARDS: &[(&str, &[Role])] = &[$(($scheme, $roles)),+];
 
-        async fn $checker(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
-            authorize(req, bearer, $scheme).await
-        }
+        $(
+            $(#[$doc])*
+            #[derive(SecurityScheme)]
+            #[oai(rename = $scheme, ty = "bearer", checker = "Self::check")]
+            pub struct $name(pub Caller);
 
-        impl std::ops::Deref for $name {
-            type Target = Caller;
-            fn deref(&self) -> &Caller {
-                &self.0
+            impl $name {
+                async fn check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+                    authorize(req, bearer, $scheme, $roles).await
+                }
             }
-        }
+
+            impl std::ops::Deref for $name {
+                type Target = Caller;
+                fn deref(&self) -> &Caller {
+                    &self.0
+                }
+            }
+        )+
     };
 }
 
-guard!(
+guards! {
     /// Any signed-in user (all roles).
-    AnyUser, "any_user", check_any_user, "check_any_user"
-);
-guard!(
+    AnyUser = "any_user" => &Role::ALL;
     /// Pharmacy staff: clerk, pharmacy_manager (own pharmacy only).
-    PharmacyStaff, "pharmacy_staff", check_pharmacy_staff, "check_pharmacy_staff"
-);
-guard!(
+    PharmacyStaff = "pharmacy_staff" => &[Role::Clerk, Role::PharmacyManager];
     /// Pharmacy manager (own pharmacy only).
-    PharmacyManager, "pharmacy_manager", check_pharmacy_manager, "check_pharmacy_manager"
-);
-guard!(
+    PharmacyManager = "pharmacy_manager" => &[Role::PharmacyManager];
     /// District inspector (own district only).
-    Inspector, "inspector", check_inspector, "check_inspector"
-);
-guard!(
+    Inspector = "inspector" => &[Role::Inspector];
     /// Inspector (own district) or city admin (all).
-    InspectorOrAdmin, "inspector_or_admin", check_inspector_or_admin, "check_inspector_or_admin"
-);
-guard!(
+    InspectorOrAdmin = "inspector_or_admin" => &[Role::Inspector, Role::CityAdmin];
     /// Readers of registrations: pharmacy staff (own pharmacy), inspector (own district), city admin (all).
-    RegistrationReader, "registration_reader", check_registration_reader, "check_registration_reader"
-);
-guard!(
+    RegistrationReader = "registration_reader" => &[Role::Clerk, Role::PharmacyManager, Role::Inspector, Role::CityAdmin];
     /// City admin (all).
-    CityAdmin, "city_admin", check_city_admin, "check_city_admin"
-);
-guard!(
+    CityAdmin = "city_admin" => &[Role::CityAdmin];
     /// Approver.
-    Approver, "approver", check_approver, "check_approver"
-);
+    Approver = "approver" => &[Role::Approver];
+}
