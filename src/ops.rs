@@ -1,5 +1,6 @@
 //! `/healthz`, `/readyz`, `/metrics` (SPEC §3).
 
+use shared::codes;
 use std::time::Duration;
 
 use poem::{IntoResponse, Response, handler, web::Data};
@@ -35,10 +36,10 @@ pub async fn readyz(state: Data<&AppState>) -> Response {
             .content_type("application/json")
             .body(r#"{"status":"ready","postgresql":"ok","redis":"ok"}"#);
     }
-    let mut err = ApiError::unavailable("DEPENDENCY_UNAVAILABLE", "依赖服务不可用")
+    let mut err = ApiError::unavailable(codes::DEPENDENCY_UNAVAILABLE, "依赖服务不可用")
         .detail(format!("unreachable: {}", down.join(", ")));
     for dep in down {
-        err = err.field(dep, "UNREACHABLE", format!("{dep} 无法连接"));
+        err = err.field(dep, codes::UNREACHABLE, format!("{dep} 无法连接"));
     }
     err.into_response()
 }
@@ -54,7 +55,7 @@ pub async fn metrics(state: Data<&AppState>, req: &poem::Request) -> Response {
     if !metrics_token_matches(&state, req) {
         return ApiError::unauthorized()
             .with_code(
-                "METRICS_TOKEN_REQUIRED",
+                codes::METRICS_TOKEN_REQUIRED,
                 "需要监控令牌（YAOJIAN_METRICS_TOKEN）",
             )
             .into_response();

@@ -2,6 +2,7 @@
 //! under a process-wide bound: requests beyond it wait their turn instead of
 //! adding their memory up, and after a stated wait get 503 `SERVER_BUSY`.
 
+use crate::codes;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -34,7 +35,7 @@ impl Bound {
     ) -> Result<T, ApiError> {
         let permit = tokio::time::timeout(self.wait, self.slots.acquire())
             .await
-            .map_err(|_| ApiError::unavailable("SERVER_BUSY", self.busy))?
+            .map_err(|_| ApiError::unavailable(codes::SERVER_BUSY, self.busy))?
             .map_err(ApiError::internal)?;
         tokio::task::spawn_blocking(move || {
             let out = work();

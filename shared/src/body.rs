@@ -10,6 +10,7 @@
 //! It also enforces the JSON body limit of SPEC §3 (1 MiB → 413), also for
 //! chunked bodies that carry no `Content-Length`.
 
+use crate::codes::{self, Code};
 use poem::{Request, RequestBody};
 use poem_openapi::{
     payload::{ParsePayload, Payload},
@@ -71,7 +72,7 @@ pub async fn read_limited(body: &mut RequestBody, limit: usize) -> Result<Vec<u8
     reader
         .read_to_end(&mut buf)
         .await
-        .map_err(|_| ApiError::bad_request("MALFORMED_BODY", "请求内容读取失败"))?;
+        .map_err(|_| ApiError::bad_request(codes::MALFORMED_BODY, "请求内容读取失败"))?;
     if buf.len() > limit {
         return Err(body_too_large());
     }
@@ -83,9 +84,9 @@ pub async fn read_limited(body: &mut RequestBody, limit: usize) -> Result<Vec<u8
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(
-            ApiError::bad_request("MALFORMED_BODY", "请求内容不能为空").field(
+            ApiError::bad_request(codes::MALFORMED_BODY, "请求内容不能为空").field(
                 "body",
-                "REQUIRED",
+                codes::REQUIRED,
                 "请提供 JSON 请求内容",
             ),
         );
@@ -101,16 +102,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => missing_field_path(&path, &inner.to_string()),
         };
-        let title = if code == "MALFORMED_JSON" {
+        let title = if code == codes::MALFORMED_JSON {
             "请求内容不是有效的 JSON"
         } else {
             "请求内容格式不正确"
         };
         ApiError::bad_request(
-            if code == "MALFORMED_JSON" {
-                "MALFORMED_JSON"
+            if code == codes::MALFORMED_JSON {
+                codes::MALFORMED_JSON
             } else {
-                "VALIDATION_FAILED"
+                codes::VALIDATION_FAILED
             },
             title,
         )
@@ -137,21 +138,27 @@ fn missing_field_path(path: &str, msg: &str) -> String {
     }
 }
 
-fn classify(e: &serde_json::Error) -> (&'static str, &'static str) {
+fn classify(e: &serde_json::Error) -> (Code, &'static str) {
     use serde_json::error::Category;
     let msg = e.to_string();
     match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
-            ("MALFORMED_JSON", "JSON 格式错误，请检查请求内容")
+            (codes::MALFORMED_JSON, "JSON 格式错误，请检查请求内容")
         }
-        Category::Data if msg.starts_with("missing field") => ("REQUIRED", "缺少必填字段"),
+        Category::Data if msg.starts_with("missing field") => (codes::REQUIRED, "缺少必填字段"),
         Category::Data if msg.starts_with("unknown variant") => {
-            ("INVALID_VALUE", "取值不在允许范围内")
+            (codes::INVALID_VALUE, "取值不在允许范围内")
         }
-        Category::Data if msg.starts_with("unknown field") => ("UNKNOWN_FIELD", "包含未定义的字段"),
-        Category::Data if msg.starts_with("invalid type") => ("INVALID_TYPE", "字段类型不正确"),
-        Category::Data if msg.starts_with("invalid length") => ("INVALID_LENGTH", "字段长度不正确"),
-        Category::Data => ("INVALID_VALUE", "字段取值不正确"),
+        Category::Data if msg.starts_with("unknown field") => {
+            (codes::UNKNOWN_FIELD, "包含未定义的字段")
+        }
+        Category::Data if msg.starts_with("invalid type") => {
+            (codes::INVALID_TYPE, "字段类型不正确")
+        }
+        Category::Data if msg.starts_with("invalid length") => {
+            (codes::INVALID_LENGTH, "字段长度不正确")
+        }
+        Category::Data => (codes::INVALID_VALUE, "字段取值不正确"),
     }
 }
 

@@ -6,6 +6,7 @@
 //! a generic message while its cause goes to the log (never to the client).
 //! `anyhow` is for commands and start-up, outside the request path.
 
+use crate::codes::{self, Code};
 use std::borrow::Cow;
 
 use poem::{IntoResponse, Response, http::StatusCode};
@@ -19,133 +20,11 @@ use crate::domain::DomainError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Every `code` a client can meet, in a problem's `code` or in a field error's
-/// `code`: the contract clients switch on (the OpenAPI document lists them as
-/// `x-error-codes`). A test scans the sources and fails when a code is used
-/// that is not listed here.
-pub const ERROR_CODES: &[&str] = &[
-    // requests
-    "BAD_REQUEST",
-    "MALFORMED_JSON",
-    "MALFORMED_BODY",
-    "MALFORMED_MULTIPART",
-    "VALIDATION_FAILED",
-    "INVALID_PARAMETER",
-    "UNSUPPORTED_CONTENT_TYPE",
-    "BODY_TOO_LARGE",
-    "METHOD_NOT_ALLOWED",
-    "NOT_FOUND",
-    "REQUIRED",
-    "INVALID_TYPE",
-    "INVALID_VALUE",
-    "INVALID_LENGTH",
-    "INVALID_RANGE",
-    "UNKNOWN_FIELD",
-    "TOO_LONG",
-    "TOO_MANY",
-    "NOT_ALLOWED",
-    "IDEMPOTENCY_KEY_REUSED",
-    "IDEMPOTENCY_IN_PROGRESS",
-    "CONFLICT",
-    "REFERENCE_INVALID",
-    "CONSTRAINT_VIOLATED",
-    "VALUE_INVALID",
-    // access
-    "UNAUTHORIZED",
-    "FORBIDDEN",
-    "RATE_LIMITED",
-    "LOGIN_FAILED",
-    "LOGIN_LOCKED",
-    "ACCOUNT_DISABLED",
-    "PASSWORD_CHANGE_REQUIRED",
-    "PASSWORD_TOO_WEAK",
-    "PASSWORD_MISMATCH",
-    "PASSWORD_REUSED",
-    "WECHAT_CODE_INVALID",
-    "WECHAT_RATE_LIMITED",
-    "WECHAT_ALREADY_BOUND",
-    "BIND_TOKEN_INVALID",
-    "INVITE_INVALID",
-    "INVITE_NOT_ALLOWED",
-    "WECHAT_LOGIN_NOT_ALLOWED",
-    "METRICS_TOKEN_REQUIRED",
-    "NOT_PHARMACY_MEMBER",
-    "BUYER_LOOKUP_FORBIDDEN",
-    "UNMASK_FORBIDDEN",
-    // dependencies
-    "UPSTREAM_UNAVAILABLE",
-    "DATABASE_UNAVAILABLE",
-    "REDIS_UNAVAILABLE",
-    "STORAGE_UNAVAILABLE",
-    "DEPENDENCY_UNAVAILABLE",
-    "RETRY",
-    "INTERNAL",
-    "SERVER_BUSY",
-    // identifiers (SPEC 4.1)
-    "ID_FORMAT",
-    "ID_REGION",
-    "ID_BIRTH_DATE",
-    "ID_CHECKSUM",
-    "ID_LEGACY_15",
-    "USCC_FORMAT",
-    "USCC_CHECKSUM",
-    "BARCODE_INVALID",
-    "APPROVAL_NUMBER_INVALID",
-    "NAME_INVALID",
-    "PHONE_INVALID",
-    // sales (SPEC 4.2, 4.3)
-    "MINOR_NOT_ALLOWED",
-    "PURCHASE_LIMIT_EXCEEDED",
-    "PRESCRIPTION_REQUIRED",
-    "WINDOW_LIMIT_EXCEEDED",
-    "DRUG_NOT_FOUND",
-    "DRUG_INACTIVE",
-    "PHARMACY_SUSPENDED",
-    "BUYER_REQUIRED",
-    "SCAN_TOKEN_INVALID",
-    "OCR_UNREADABLE",
-    "IMAGE_INVALID",
-    "IMAGE_TOO_LARGE",
-    "REGISTRATION_NOT_FOUND",
-    "EXPORT_TOO_LARGE",
-    // staff, users, pharmacies
-    "STAFF_NOT_FOUND",
-    "STAFF_ALREADY_BOUND",
-    "CANNOT_REMOVE_SELF",
-    "CANNOT_REMOVE_MANAGER",
-    "USER_NOT_FOUND",
-    "USER_INVALID",
-    "USERNAME_INVALID",
-    "USERNAME_TAKEN",
-    "CANNOT_DEACTIVATE_SELF",
-    "NO_PASSWORD_SIGN_IN",
-    "PHARMACY_NOT_FOUND",
-    "PHARMACY_EXISTS",
-    // inspection and alerts
-    "FINDINGS_REQUIRED",
-    "DISPOSITION_INCONSISTENT",
-    "INSPECTED_AT_INVALID",
-    "PHOTO_INVALID",
-    "PHOTO_NOT_FOUND",
-    "ALERT_NOT_FOUND",
-    "ALERT_ALREADY_RESOLVED",
-    // imports
-    "FILE_TOO_LARGE",
-    "IMPORT_FILE_INVALID",
-    "IMPORT_FILE_EMPTY",
-    "IMPORT_ENCODING",
-    "IMPORT_TOO_MANY_ROWS",
-    "IMPORT_MISSING_COLUMNS",
-    "IMPORT_DUPLICATE_COLUMNS",
-    "DUPLICATE_IN_FILE",
-    "DUPLICATE_COLUMN",
-    "DISTRICT_INVALID",
-    "DISTRICT_UNKNOWN",
-    "STATUS_INVALID",
-    "CATEGORY_INVALID",
-    "BOOL_INVALID",
-    "MAX_PER_PURCHASE_INVALID",
-];
+/// Every code's name, for the OpenAPI document's `x-error-codes` (the
+/// codes themselves are [`crate::codes`]).
+pub fn error_codes() -> Vec<&'static str> {
+    crate::codes::ALL.iter().map(|c| c.code).collect()
+}
 
 /// One field that could not be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize, serde::Deserialize)]
@@ -155,6 +34,16 @@ pub struct FieldError {
     pub code: String,
     /// Chinese message for the user.
     pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: Code, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code: code.code.to_owned(),
+            message: message.into(),
+        }
+    }
 }
 
 /// `application/problem+json` body (RFC 9457) with our `code` and field errors.
@@ -197,14 +86,25 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: impl Into<Cow<'static, str>>,
-        title: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    /// An answer stored earlier (`Idempotency-Key`), as it was given: its
+    /// code was one of [`crate::codes`] when it was stored.
+    pub fn replayed(status: StatusCode, code: String, title: String) -> Self {
+        let mut err = Self::of(codes::INTERNAL);
+        err.status = status;
+        err.code = code.into();
+        err.title = title.into();
+        err
+    }
+
+    /// The code's own status and title.
+    pub fn of(code: Code) -> Self {
+        Self::new(code.status, code, code.title)
+    }
+
+    pub fn new(status: StatusCode, code: Code, title: impl Into<Cow<'static, str>>) -> Self {
         Self {
             status,
-            code: code.into(),
+            code: Cow::Borrowed(code.code),
             title: title.into(),
             detail: None,
             errors: Vec::new(),
@@ -221,20 +121,16 @@ impl ApiError {
     pub fn field(
         mut self,
         field: impl Into<String>,
-        code: impl Into<String>,
+        code: Code,
         message: impl Into<String>,
     ) -> Self {
-        self.errors.push(FieldError {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        });
+        self.errors.push(FieldError::new(field, code, message));
         self
     }
 
     /// Same status, another code and title.
-    pub fn with_code(mut self, code: &'static str, title: &'static str) -> Self {
-        self.code = code.into();
+    pub fn with_code(mut self, code: Code, title: &'static str) -> Self {
+        self.code = Cow::Borrowed(code.code);
         self.title = title.into();
         self
     }
@@ -257,51 +153,54 @@ impl ApiError {
 
     // ---- the common ones -------------------------------------------------
 
-    pub fn bad_request(code: &'static str, title: &'static str) -> Self {
+    pub fn bad_request(code: Code, title: &'static str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, title)
     }
 
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
+            codes::UNAUTHORIZED,
             "未登录或登录已过期，请重新登录",
         )
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", "无权执行此操作")
+        Self::new(StatusCode::FORBIDDEN, codes::FORBIDDEN, "无权执行此操作")
     }
 
     /// Not found, or not visible to the caller (the two are answered alike).
-    pub fn not_found(code: &'static str, title: &'static str) -> Self {
+    pub fn not_found(code: Code, title: &'static str) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, title)
     }
 
-    pub fn conflict(code: &'static str, title: &'static str) -> Self {
+    pub fn conflict(code: Code, title: &'static str) -> Self {
         Self::new(StatusCode::CONFLICT, code, title)
     }
 
-    pub fn unprocessable(code: &'static str, title: &'static str) -> Self {
+    pub fn unprocessable(code: Code, title: &'static str) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, title)
     }
 
-    pub fn too_many(code: &'static str, title: &'static str, retry_after: u64) -> Self {
+    pub fn too_many(code: Code, title: &'static str, retry_after: u64) -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, code, title).retry_after(retry_after)
     }
 
-    pub fn unavailable(code: &'static str, title: &'static str) -> Self {
+    pub fn unavailable(code: Code, title: &'static str) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, title).retry_after(5)
     }
 
     pub fn upstream_unavailable() -> Self {
-        Self::unavailable("UPSTREAM_UNAVAILABLE", "外部服务暂时不可用，请稍后重试")
+        Self::unavailable(
+            codes::UPSTREAM_UNAVAILABLE,
+            "外部服务暂时不可用，请稍后重试",
+        )
     }
 
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            codes::INTERNAL,
             "服务器内部错误，请稍后重试",
         )
         .cause(cause)
@@ -421,7 +320,7 @@ impl<E: DomainError> From<E> for ApiError {
 pub struct ConstraintRule {
     pub constraint: &'static str,
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub title: &'static str,
 }
 
@@ -430,19 +329,19 @@ pub static CONSTRAINT_RULES: &[ConstraintRule] = &[
     ConstraintRule {
         constraint: "app_user_username_key",
         status: StatusCode::CONFLICT,
-        code: "USERNAME_TAKEN",
+        code: codes::USERNAME_TAKEN,
         title: "用户名已被使用",
     },
     ConstraintRule {
         constraint: "app_user_wechat_openid_key",
         status: StatusCode::CONFLICT,
-        code: "WECHAT_ALREADY_BOUND",
+        code: codes::WECHAT_ALREADY_BOUND,
         title: "该微信账号已绑定其他用户",
     },
     ConstraintRule {
         constraint: "pharmacy_licence_number_key",
         status: StatusCode::CONFLICT,
-        code: "PHARMACY_EXISTS",
+        code: codes::PHARMACY_EXISTS,
         title: "该许可证编号的药店已存在",
     },
 ];
@@ -450,9 +349,10 @@ pub static CONSTRAINT_RULES: &[ConstraintRule] = &[
 pub fn from_sqlx(e: sqlx::Error) -> ApiError {
     use sqlx::Error as E;
     match e {
-        E::RowNotFound => ApiError::not_found("NOT_FOUND", "记录不存在"),
+        E::RowNotFound => ApiError::not_found(codes::NOT_FOUND, "记录不存在"),
         E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::Protocol(_) => {
-            ApiError::unavailable("DATABASE_UNAVAILABLE", "数据库暂时不可用，请稍后重试").cause(e)
+            ApiError::unavailable(codes::DATABASE_UNAVAILABLE, "数据库暂时不可用，请稍后重试")
+                .cause(e)
         }
         E::Database(ref db) => {
             if let Some(rule) = db
@@ -463,22 +363,25 @@ pub fn from_sqlx(e: sqlx::Error) -> ApiError {
             }
             let sqlstate = db.code().map(|c| c.to_string()).unwrap_or_default();
             match sqlstate.as_str() {
-                "23505" => ApiError::conflict("CONFLICT", "记录已存在"),
-                "23503" => ApiError::unprocessable("REFERENCE_INVALID", "引用的记录不存在"),
+                "23505" => ApiError::conflict(codes::CONFLICT, "记录已存在"),
+                "23503" => ApiError::unprocessable(codes::REFERENCE_INVALID, "引用的记录不存在"),
                 "23502" | "23514" => {
-                    ApiError::unprocessable("CONSTRAINT_VIOLATED", "数据不符合要求")
+                    ApiError::unprocessable(codes::CONSTRAINT_VIOLATED, "数据不符合要求")
                 }
                 s if s.starts_with("22") => {
-                    ApiError::unprocessable("VALUE_INVALID", "数据格式或取值超出范围")
+                    ApiError::unprocessable(codes::VALUE_INVALID, "数据格式或取值超出范围")
                 }
                 // 40001 serialization failure, 40P01 deadlock: the client may retry.
                 "40001" | "40P01" => {
-                    ApiError::unavailable("RETRY", "系统繁忙，请重试").retry_after(1)
+                    ApiError::unavailable(codes::RETRY, "系统繁忙，请重试").retry_after(1)
                 }
                 // admin shutdown, cannot connect now, too many connections
                 s if s.starts_with("57P") || s.starts_with("08") || s == "53300" => {
-                    ApiError::unavailable("DATABASE_UNAVAILABLE", "数据库暂时不可用，请稍后重试")
-                        .cause(e)
+                    ApiError::unavailable(
+                        codes::DATABASE_UNAVAILABLE,
+                        "数据库暂时不可用，请稍后重试",
+                    )
+                    .cause(e)
                 }
                 _ => ApiError::internal(e),
             }
@@ -495,7 +398,7 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<redis::RedisError> for ApiError {
     fn from(e: redis::RedisError) -> Self {
-        ApiError::unavailable("REDIS_UNAVAILABLE", "缓存服务暂时不可用，请稍后重试").cause(e)
+        ApiError::unavailable(codes::REDIS_UNAVAILABLE, "缓存服务暂时不可用，请稍后重试").cause(e)
     }
 }
 
@@ -520,7 +423,7 @@ pub fn problem_from_panic(payload: Box<dyn std::any::Any + Send + 'static>) -> R
     tracing::error!(panic = %message, "request handler panicked");
     let err = ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL",
+        codes::INTERNAL,
         "服务器内部错误，请稍后重试",
     );
     poem::error::ResponseError::as_response(&err)
@@ -553,47 +456,47 @@ pub fn problem_in_route(err: poem::Error, route: Option<&str>) -> Response {
         return poem::error::ResponseError::as_response(e);
     }
     let api = if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        ApiError::bad_request("INVALID_PARAMETER", "请求参数不正确").field(
+        ApiError::bad_request(codes::INVALID_PARAMETER, "请求参数不正确").field(
             e.name,
-            "INVALID_PARAMETER",
+            codes::INVALID_PARAMETER,
             param_message(&e.reason),
         )
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
-        ApiError::bad_request("INVALID_PARAMETER", "请求路径参数不正确").field(
+        ApiError::bad_request(codes::INVALID_PARAMETER, "请求路径参数不正确").field(
             path_param_name(route, e.name),
-            "INVALID_PARAMETER",
+            codes::INVALID_PARAMETER,
             param_message(&e.reason),
         )
     } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         // The parser's reason may quote the input (possibly personal data): not sent.
         let _ = e;
-        ApiError::bad_request("MALFORMED_BODY", "请求内容格式不正确")
+        ApiError::bad_request(codes::MALFORMED_BODY, "请求内容格式不正确")
     } else if let Some(e) = err.downcast_ref::<ParseMultipartError>() {
-        ApiError::bad_request("MALFORMED_MULTIPART", "上传内容格式不正确")
+        ApiError::bad_request(codes::MALFORMED_MULTIPART, "上传内容格式不正确")
             .detail(truncate(&e.reason))
     } else if err.is::<ContentTypeError>() {
-        ApiError::bad_request("UNSUPPORTED_CONTENT_TYPE", "请求内容类型不受支持").field(
+        ApiError::bad_request(codes::UNSUPPORTED_CONTENT_TYPE, "请求内容类型不受支持").field(
             "Content-Type",
-            "UNSUPPORTED_CONTENT_TYPE",
+            codes::UNSUPPORTED_CONTENT_TYPE,
             "请使用接口文档中列出的内容类型",
         )
     } else if err.is::<AuthorizationError>() {
         ApiError::unauthorized()
     } else {
         match err.status() {
-            StatusCode::NOT_FOUND => ApiError::not_found("NOT_FOUND", "请求的资源不存在"),
+            StatusCode::NOT_FOUND => ApiError::not_found(codes::NOT_FOUND, "请求的资源不存在"),
             StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
+                codes::METHOD_NOT_ALLOWED,
                 "不支持该请求方法",
             ),
             StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
             StatusCode::UNAUTHORIZED => ApiError::unauthorized(),
             StatusCode::FORBIDDEN => ApiError::forbidden(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ApiError::bad_request("UNSUPPORTED_CONTENT_TYPE", "请求内容类型不受支持")
+                ApiError::bad_request(codes::UNSUPPORTED_CONTENT_TYPE, "请求内容类型不受支持")
             }
-            s if s.is_client_error() => ApiError::new(s, "BAD_REQUEST", "请求不正确"),
+            s if s.is_client_error() => ApiError::new(s, codes::BAD_REQUEST, "请求不正确"),
             _ => ApiError::internal(anyhow::anyhow!("{err}")),
         }
     };
@@ -603,7 +506,7 @@ pub fn problem_in_route(err: poem::Error, route: Option<&str>) -> Response {
 pub fn body_too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "BODY_TOO_LARGE",
+        codes::BODY_TOO_LARGE,
         "请求内容过大",
     )
 }

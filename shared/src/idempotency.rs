@@ -16,6 +16,7 @@
 //! live secret for long. The `idempotency-expiry` job clears sealed secrets
 //! past that and deletes keys older than [`RETENTION_HOURS`].
 
+use crate::codes;
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
     registry::{MetaParamIn, MetaSchemaRef, Registry},
@@ -77,15 +78,16 @@ impl<'a> ApiExtractor<'a> for IdempotencyKey {
             });
         match v {
             Some(v) => Ok(IdempotencyKey(Some(v.to_owned()))),
-            None => Err(
-                ApiError::bad_request("INVALID_PARAMETER", "Idempotency-Key 格式不正确")
-                    .field(
-                        "Idempotency-Key",
-                        "INVALID_PARAMETER",
-                        "应为 1–128 个可见 ASCII 字符",
-                    )
-                    .into(),
-            ),
+            None => Err(ApiError::bad_request(
+                codes::INVALID_PARAMETER,
+                "Idempotency-Key 格式不正确",
+            )
+            .field(
+                "Idempotency-Key",
+                codes::INVALID_PARAMETER,
+                "应为 1–128 个可见 ASCII 字符",
+            )
+            .into()),
         }
     }
 }
@@ -141,7 +143,7 @@ impl Stored {
         };
         let status = poem::http::StatusCode::from_u16(self.status)
             .unwrap_or(poem::http::StatusCode::UNPROCESSABLE_ENTITY);
-        let mut err = ApiError::new(status, p.code, p.title);
+        let mut err = ApiError::replayed(status, p.code, p.title);
         err.detail = p.detail;
         err.errors = p.errors;
         err
@@ -210,12 +212,12 @@ pub async fn begin(
         .await?;
     if stored_hash != hash {
         return Err(ApiError::unprocessable(
-            "IDEMPOTENCY_KEY_REUSED",
+            codes::IDEMPOTENCY_KEY_REUSED,
             "该 Idempotency-Key 已用于另一个请求，请为新的请求生成新的键",
         )
         .field(
             "Idempotency-Key",
-            "IDEMPOTENCY_KEY_REUSED",
+            codes::IDEMPOTENCY_KEY_REUSED,
             "同一个键只能用于同一个请求",
         ));
     }
@@ -228,7 +230,7 @@ pub async fn begin(
         // Committed without a response cannot happen (complete runs before
         // commit); answer as a conflict rather than guess.
         _ => Err(ApiError::conflict(
-            "IDEMPOTENCY_IN_PROGRESS",
+            codes::IDEMPOTENCY_IN_PROGRESS,
             "相同请求正在处理中，请稍后重试",
         )),
     }

@@ -17,6 +17,7 @@
 //! 40-megapixel JPEG; with [`CONCURRENT_DECODES`] = 2, at most about 560 MB
 //! for photos in a process, whatever number of uploads arrive.
 
+use crate::codes::{self, Code};
 use std::fmt;
 use std::io::Cursor;
 use std::time::Duration;
@@ -62,13 +63,13 @@ pub enum PhotoError {
 impl PhotoError {
     /// The API error code: `IMAGE_TOO_LARGE` for oversized dimensions,
     /// `IMAGE_INVALID` otherwise (both 422: the bytes fit the upload limit).
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> Code {
         match self {
-            PhotoError::TooLarge => "IMAGE_TOO_LARGE",
+            PhotoError::TooLarge => codes::IMAGE_TOO_LARGE,
             PhotoError::NotAnImage
             | PhotoError::Unsupported
             | PhotoError::Corrupt
-            | PhotoError::TooSmall => "IMAGE_INVALID",
+            | PhotoError::TooSmall => codes::IMAGE_INVALID,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod blocking;
 pub mod body;
 pub mod cache;
+pub mod codes;
 pub mod config;
 pub mod crypto;
 pub mod db;

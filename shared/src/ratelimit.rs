@@ -1,6 +1,7 @@
 //! Fixed-window rate limits in Redis, shared by every instance: public
 //! endpoints (sign-in, bind, licence queries) are limited per client address.
 
+use crate::codes;
 use redis::AsyncCommands;
 
 use crate::{cache::Cache, crypto::sm3_hex, error::ApiError};
@@ -46,7 +47,7 @@ pub async fn check(cache: &Cache, limit: Limit, who: &str) -> Result<(), ApiErro
     if count > limit.max {
         let _: Result<(), _> = conn.expire(&key, limit.window_secs as i64).await;
         return Err(ApiError::too_many(
-            "RATE_LIMITED",
+            codes::RATE_LIMITED,
             "请求过于频繁，请稍后再试",
             limit.window_secs,
         ));

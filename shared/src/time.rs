@@ -1,5 +1,6 @@
 //! Times in responses are RFC 3339 with the +08:00 offset (SPEC §3).
 
+use crate::codes;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 pub fn china() -> FixedOffset {
@@ -40,9 +41,9 @@ pub fn latest_day() -> NaiveDate {
 pub fn check_day(field: &str, d: NaiveDate) -> Result<NaiveDate, crate::ApiError> {
     if d < earliest_day() || d > latest_day() {
         return Err(
-            crate::ApiError::bad_request("INVALID_PARAMETER", "日期超出范围").field(
+            crate::ApiError::bad_request(codes::INVALID_PARAMETER, "日期超出范围").field(
                 field,
-                "INVALID_RANGE",
+                codes::INVALID_RANGE,
                 "日期应在 1900-01-01 至 9999-12-30 之间",
             ),
         );
@@ -65,13 +66,11 @@ pub fn day_range(
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
-        return Err(
-            crate::ApiError::bad_request("INVALID_PARAMETER", "起始日期不能晚于结束日期").field(
-                "from",
-                "INVALID_RANGE",
-                "起始日期不能晚于结束日期",
-            ),
-        );
+        return Err(crate::ApiError::bad_request(
+            codes::INVALID_PARAMETER,
+            "起始日期不能晚于结束日期",
+        )
+        .field("from", codes::INVALID_RANGE, "起始日期不能晚于结束日期"));
     }
     Ok((
         from.map(day_start),

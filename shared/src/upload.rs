@@ -3,6 +3,7 @@
 //! inspection photos 10 MiB, import files 20 MiB), so an oversized upload is
 //! cut off early instead of filling memory. `S` names the field and the limit.
 
+use crate::codes::{self, Code};
 use std::marker::PhantomData;
 
 use poem::{FromRequest, Request, RequestBody, web::Multipart};
@@ -18,7 +19,7 @@ pub trait UploadSpec: Send + Sync + 'static {
     const FIELD: &'static str;
     const LIMIT: usize;
     /// Code of the 413 answer, e.g. `IMAGE_TOO_LARGE`, `FILE_TOO_LARGE`.
-    const TOO_LARGE_CODE: &'static str;
+    const TOO_LARGE_CODE: Code;
     const TOO_LARGE_TITLE: &'static str;
     /// A `#[derive(poem_openapi::Multipart)]` struct with the field, for the OpenAPI document.
     type Form: Payload;
@@ -53,7 +54,7 @@ fn too_large<S: UploadSpec>() -> ApiError {
 }
 
 fn malformed() -> ApiError {
-    ApiError::bad_request("MALFORMED_MULTIPART", "上传内容格式不正确，请重新上传")
+    ApiError::bad_request(codes::MALFORMED_MULTIPART, "上传内容格式不正确，请重新上传")
 }
 
 impl<S: UploadSpec> Payload for Upload<S> {
@@ -111,8 +112,8 @@ impl<S: UploadSpec> ParsePayload for Upload<S> {
             });
         }
         Err(
-            ApiError::bad_request("VALIDATION_FAILED", "请选择要上传的文件")
-                .field(S::FIELD, "REQUIRED", format!("缺少 {} 字段", S::FIELD))
+            ApiError::bad_request(codes::VALIDATION_FAILED, "请选择要上传的文件")
+                .field(S::FIELD, codes::REQUIRED, format!("缺少 {} 字段", S::FIELD))
                 .into(),
         )
     }

@@ -298,3 +298,81 @@ fn the_readme_group_table_is_the_registry() {
         "README.md's group table is out of date: paste `cargo run -- groups --markdown` between the markers"
     );
 }
+
+/// The repository's text files (sources, docs, scripts, manifests), without
+/// what is built or installed.
+fn repository_text_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !matches!(
+                    name.as_str(),
+                    ".git" | "target" | "node_modules" | "dist" | "data" | ".schemathesis"
+                ) {
+                    walk(&path, out);
+                }
+            } else if [
+                ".rs", ".md", ".sql", ".ts", ".js", ".json", ".toml", ".yaml", ".yml", ".sh",
+            ]
+            .iter()
+            .any(|e| name.ends_with(e))
+                || path.parent().is_some_and(|p| p.ends_with("scripts"))
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root(), &mut out);
+    out
+}
+
+/// Every "SPEC §N" a file cites is a section of docs/SPEC.md, and no file
+/// points outside the clone.
+#[test]
+fn the_repository_stands_alone() {
+    let spec = std::fs::read_to_string(root().join("docs/SPEC.md"))
+        .expect("docs/SPEC.md is the repository's specification");
+    let sections: BTreeSet<String> = spec
+        .lines()
+        .filter(|l| l.starts_with("## ") || l.starts_with("### "))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .map(|n| n.trim_end_matches('.').to_owned())
+        .filter(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert!(sections.contains("4.2") && sections.contains("13"));
+    let files = repository_text_files();
+    assert!(files.len() > 100, "only {} files found", files.len());
+    let mut cited = 0;
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let rel = file.strip_prefix(root()).unwrap().display().to_string();
+        // (Spelled in pieces so that this file does not name them itself.)
+        for outside in [concat!("../", "shared"), concat!("/wo", "rk/")] {
+            assert!(
+                !text.contains(outside),
+                "{rel} names `{outside}`, outside the clone"
+            );
+        }
+        for (at, _) in text.match_indices("SPEC §") {
+            let number: String = text[at + "SPEC §".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let number = number.trim_end_matches('.');
+            if number.is_empty() {
+                continue; // this file's own "SPEC §" pattern
+            }
+            cited += 1;
+            assert!(
+                sections.contains(number),
+                "{rel} cites SPEC §{number}, which docs/SPEC.md does not have"
+            );
+        }
+    }
+    assert!(cited > 50, "only {cited} citations found");
+}

@@ -5,6 +5,7 @@ use poem_openapi::{
     param::{Path, Query},
     payload::Json,
 };
+use shared::codes;
 use uuid::Uuid;
 
 use shared::{
@@ -170,8 +171,10 @@ impl AdminApi {
     ) -> Result<ExportFile, ApiError> {
         let unmask = unmask.0.unwrap_or(false);
         if unmask && auth.role != Role::CityAdmin {
-            return Err(ApiError::forbidden()
-                .with_code("UNMASK_FORBIDDEN", "只有市局管理员可以导出完整身份信息"));
+            return Err(ApiError::forbidden().with_code(
+                codes::UNMASK_FORBIDDEN,
+                "只有市局管理员可以导出完整身份信息",
+            ));
         }
         let (from, to) = day_range(from.0, to.0)?;
         let format = format.0.unwrap_or(ExportFormat::Xlsx);
@@ -189,7 +192,7 @@ impl AdminApi {
             let max = state.config.export_xlsx_max_rows;
             if u64::try_from(rows).unwrap_or(0) > max {
                 return Err(ApiError::unprocessable(
-                    "EXPORT_TOO_LARGE",
+                    codes::EXPORT_TOO_LARGE,
                     "导出的记录过多，无法生成 Excel 文件，请缩小日期范围或改用 CSV 格式",
                 )
                 .detail(format!(
@@ -286,7 +289,7 @@ impl AdminApi {
         let mut tx = state.db.begin().await?;
         let row = repo::set_pharmacy_status(&mut tx, id.0, body.status.as_str())
             .await?
-            .ok_or_else(|| ApiError::not_found("PHARMACY_NOT_FOUND", "药店不存在"))?;
+            .ok_or_else(|| ApiError::not_found(codes::PHARMACY_NOT_FOUND, "药店不存在"))?;
         Entry::by(&auth.0, Action::PharmacyUpdate)
             .on(Stream::City)
             .object(id.0)

@@ -1,3 +1,4 @@
+use shared::codes;
 use std::time::Duration;
 
 use poem::{Request, web::Data};
@@ -100,13 +101,13 @@ pub struct WechatLoginResult {
 
 fn wechat_not_allowed() -> ApiError {
     ApiError::forbidden().with_code(
-        "WECHAT_LOGIN_NOT_ALLOWED",
+        codes::WECHAT_LOGIN_NOT_ALLOWED,
         "该账号不能通过微信登录，请使用用户名和密码登录",
     )
 }
 
 fn login_failed() -> ApiError {
-    ApiError::unauthorized().with_code("LOGIN_FAILED", "用户名或密码错误")
+    ApiError::unauthorized().with_code(codes::LOGIN_FAILED, "用户名或密码错误")
 }
 
 async fn issue(
@@ -155,13 +156,13 @@ impl AuthApi {
         let PasswordLogin { username, password } = body.0;
         if username.trim().is_empty() || password.is_empty() {
             return Err(
-                ApiError::bad_request("VALIDATION_FAILED", "请输入用户名和密码").field(
+                ApiError::bad_request(codes::VALIDATION_FAILED, "请输入用户名和密码").field(
                     if username.trim().is_empty() {
                         "username"
                     } else {
                         "password"
                     },
-                    "REQUIRED",
+                    codes::REQUIRED,
                     "必填",
                 ),
             );
@@ -234,9 +235,8 @@ impl AuthApi {
                     user: Some(t.user),
                 }))
             }
-            Some(_) => {
-                Err(ApiError::forbidden().with_code("ACCOUNT_DISABLED", "账号已停用，请联系管理员"))
-            }
+            Some(_) => Err(ApiError::forbidden()
+                .with_code(codes::ACCOUNT_DISABLED, "账号已停用，请联系管理员")),
             None => {
                 let pending =
                     json!({ "openid": session.openid, "unionid": session.unionid }).to_string();
@@ -282,7 +282,7 @@ impl AuthApi {
             .await?
             .ok_or_else(|| {
                 ApiError::unprocessable(
-                    "BIND_TOKEN_INVALID",
+                    codes::BIND_TOKEN_INVALID,
                     "绑定已过期，请重新登录后再输入邀请码",
                 )
             })?;
@@ -294,7 +294,7 @@ impl AuthApi {
         let mut tx = state.db.begin().await?;
         let invalid = || {
             ApiError::unprocessable(
-                "INVITE_INVALID",
+                codes::INVITE_INVALID,
                 "邀请码无效、已使用或已过期，请向店长或管理员索取新的邀请码",
             )
         };
@@ -384,9 +384,9 @@ impl AuthApi {
                 return Err(locked);
             }
             return Err(
-                ApiError::unprocessable("PASSWORD_MISMATCH", "原密码不正确").field(
+                ApiError::unprocessable(codes::PASSWORD_MISMATCH, "原密码不正确").field(
                     "old_password",
-                    "PASSWORD_MISMATCH",
+                    codes::PASSWORD_MISMATCH,
                     "原密码不正确",
                 ),
             );
@@ -395,7 +395,7 @@ impl AuthApi {
         password::check_complexity(&body.new_password)?;
         if body.new_password == body.old_password {
             return Err(ApiError::unprocessable(
-                "PASSWORD_REUSED",
+                codes::PASSWORD_REUSED,
                 "新密码不能与原密码相同",
             ));
         }

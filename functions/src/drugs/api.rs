@@ -5,6 +5,7 @@ use poem_openapi::{
     payload::Json,
 };
 use serde::{Deserialize, Serialize};
+use shared::codes;
 use uuid::Uuid;
 
 use shared::{
@@ -84,7 +85,7 @@ impl From<DrugRow> for Drug {
 
 pub fn drug_not_found() -> ApiError {
     ApiError::not_found(
-        "DRUG_NOT_FOUND",
+        codes::DRUG_NOT_FOUND,
         "目录中没有该药品，请核对条形码或联系管理员录入",
     )
 }

@@ -4,6 +4,7 @@
 //! a re-import updates instead of duplicating and 10,000 rows take one round
 //! trip. A dry run does the same and rolls back, so its counts are exact.
 
+use shared::codes::{self, Code};
 use std::collections::HashMap;
 
 use poem::web::Data;
@@ -36,7 +37,7 @@ pub struct ImportForm {
 impl UploadSpec for ImportFile {
     const FIELD: &'static str = "file";
     const LIMIT: usize = 20 * 1024 * 1024;
-    const TOO_LARGE_CODE: &'static str = "FILE_TOO_LARGE";
+    const TOO_LARGE_CODE: Code = codes::FILE_TOO_LARGE;
     const TOO_LARGE_TITLE: &'static str = "文件超过 20 MB，请拆分后分批导入";
     type Form = ImportForm;
 }
@@ -181,13 +182,11 @@ impl ImportApi {
                 };
                 rejected_rows.push(RejectedRow {
                     row,
-                    errors: vec![FieldError {
-                        field: field.into(),
-                        code: "DISTRICT_UNKNOWN".into(),
-                        message:
-                            "本市没有这个区，请填写正确的区划代码或区名（如 420106 或 武昌区）"
-                                .into(),
-                    }],
+                    errors: vec![FieldError::new(
+                        field,
+                        codes::DISTRICT_UNKNOWN,
+                        "本市没有这个区，请填写正确的区划代码或区名（如 420106 或 武昌区）",
+                    )],
                 });
                 continue;
             };

@@ -1,6 +1,7 @@
 //! Matching header cells to known columns, and the shapes every import
 //! returns ([`Parsed`], [`RejectedRow`], [`RowWarning`]).
 
+use shared::codes::{self, Code};
 use std::collections::HashMap;
 
 use shared::error::FieldError;
@@ -214,12 +215,8 @@ fn strip_trailing_note(key: &str) -> Option<&str> {
 pub(crate) struct RowErrors(pub Vec<FieldError>);
 
 impl RowErrors {
-    pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_owned(),
-            code: code.to_owned(),
-            message: message.into(),
-        });
+    pub fn push(&mut self, field: &str, code: Code, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, code, message));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -239,10 +236,10 @@ impl RowErrors {
         let value = clean_text(raw);
         if value.is_empty() {
             if required {
-                self.push(field, "REQUIRED", required_message(label));
+                self.push(field, codes::REQUIRED, required_message(label));
             }
         } else if value.chars().count() > max_chars {
-            self.push(field, "TOO_LONG", too_long_message(label, max_chars));
+            self.push(field, codes::TOO_LONG, too_long_message(label, max_chars));
         }
         value
     }

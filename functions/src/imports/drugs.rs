@@ -1,5 +1,6 @@
 //! Drug rows: `barcode` is the key.
 
+use shared::codes;
 use std::collections::HashMap;
 
 use shared::domain::{ApprovalNumber, BarcodeError, Gtin};
@@ -116,13 +117,13 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
         let raw_barcode = clean_code(cols.get(row, "barcode"));
         let mut barcode = String::new();
         if raw_barcode.is_empty() {
-            e.push("barcode", "REQUIRED", required_message("条形码"));
+            e.push("barcode", codes::REQUIRED, required_message("条形码"));
         } else {
             match Gtin::parse(&raw_barcode) {
                 Ok(gtin) => barcode = gtin.as_str().to_owned(),
                 Err(err) => e.push(
                     "barcode",
-                    "BARCODE_INVALID",
+                    codes::BARCODE_INVALID,
                     barcode_message(&raw_barcode, err),
                 ),
             }
@@ -131,7 +132,7 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
             match first_row_of.get(&barcode) {
                 Some(&first) => e.push(
                     "barcode",
-                    "DUPLICATE_IN_FILE",
+                    codes::DUPLICATE_IN_FILE,
                     duplicate_message("条形码", first),
                 ),
                 None => {
@@ -143,13 +144,17 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
         let raw_approval = clean_code(cols.get(row, "approval_number"));
         let mut approval_number = String::new();
         if raw_approval.is_empty() {
-            e.push("approval_number", "REQUIRED", required_message("批准文号"));
+            e.push(
+                "approval_number",
+                codes::REQUIRED,
+                required_message("批准文号"),
+            );
         } else {
             match ApprovalNumber::parse(&raw_approval) {
                 Ok(n) => approval_number = n.as_str().to_owned(),
                 Err(_) => e.push(
                     "approval_number",
-                    "APPROVAL_NUMBER_INVALID",
+                    codes::APPROVAL_NUMBER_INVALID,
                     "「批准文号」格式错误，应为“国药准字”加一位字母（H、Z、S、J）和8位数字，\
                      如 国药准字H20044578，请对照药品说明书修改该单元格",
                 ),
@@ -186,7 +191,7 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
         let special_category = if clean_text(raw_category).is_empty() {
             e.push(
                 "special_category",
-                "REQUIRED",
+                codes::REQUIRED,
                 required_message("特殊药品类别"),
             );
             ""
@@ -194,7 +199,7 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
             parse_category(raw_category).unwrap_or_else(|| {
                 e.push(
                     "special_category",
-                    "CATEGORY_INVALID",
+                    codes::CATEGORY_INVALID,
                     "「特殊药品类别」只能填：含麻黄碱类（ephedrine）、含可待因口服液体（codeine）、\
                      复方地芬诺酯片（diphenoxylate）、复方甘草片（liquorice）之一",
                 );
@@ -209,7 +214,7 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
             parse_rx(raw_rx).unwrap_or_else(|| {
                 e.push(
                     "rx_only",
-                    "BOOL_INVALID",
+                    codes::BOOL_INVALID,
                     "「处方药」只能填“是”或“否”（也可填 true/false、1/0、Y/N），留空视为否",
                 );
                 false
@@ -224,7 +229,7 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
             if cap.is_none() {
                 e.push(
                     "max_per_purchase",
-                    "MAX_PER_PURCHASE_INVALID",
+                    codes::MAX_PER_PURCHASE_INVALID,
                     "「每次限购」应为正整数（如 2，不带单位），不单独限购请留空",
                 );
             }
@@ -238,7 +243,7 @@ pub fn parse_drugs(sheet: &Sheet) -> Result<Parsed<DrugRecord>, ImportFileError>
             parse_active(raw_active).unwrap_or_else(|| {
                 e.push(
                     "active",
-                    "BOOL_INVALID",
+                    codes::BOOL_INVALID,
                     "「状态」只能填“正常”或“停用”（也可填 是/否、active/inactive），留空视为正常",
                 );
                 true

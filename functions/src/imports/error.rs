@@ -1,5 +1,6 @@
 //! Errors that refuse a whole import file (as opposed to one row).
 
+use shared::codes::{self, Code};
 use std::fmt;
 
 use shared::error::FieldError;
@@ -35,14 +36,16 @@ pub enum ImportFileError {
 
 impl ImportFileError {
     /// Stable `UPPER_SNAKE` code (API contract).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::NotASpreadsheet | Self::Unreadable | Self::Oversized(_) => "IMPORT_FILE_INVALID",
-            Self::Empty => "IMPORT_FILE_EMPTY",
-            Self::Encoding => "IMPORT_ENCODING",
-            Self::TooManyRows { .. } => "IMPORT_TOO_MANY_ROWS",
-            Self::MissingColumns(_) => "IMPORT_MISSING_COLUMNS",
-            Self::DuplicateColumns(_) => "IMPORT_DUPLICATE_COLUMNS",
+            Self::NotASpreadsheet | Self::Unreadable | Self::Oversized(_) => {
+                codes::IMPORT_FILE_INVALID
+            }
+            Self::Empty => codes::IMPORT_FILE_EMPTY,
+            Self::Encoding => codes::IMPORT_ENCODING,
+            Self::TooManyRows { .. } => codes::IMPORT_TOO_MANY_ROWS,
+            Self::MissingColumns(_) => codes::IMPORT_MISSING_COLUMNS,
+            Self::DuplicateColumns(_) => codes::IMPORT_DUPLICATE_COLUMNS,
         }
     }
 
@@ -79,18 +82,14 @@ impl ImportFileError {
     /// the other kinds.
     pub fn field_errors(&self) -> Vec<FieldError> {
         let (cols, code, what) = match self {
-            Self::MissingColumns(cols) => (cols, "REQUIRED", "缺少该列，请在表头补充"),
+            Self::MissingColumns(cols) => (cols, codes::REQUIRED, "缺少该列，请在表头补充"),
             Self::DuplicateColumns(cols) => {
-                (cols, "DUPLICATE_COLUMN", "该列重复出现，请只保留一列")
+                (cols, codes::DUPLICATE_COLUMN, "该列重复出现，请只保留一列")
             }
             _ => return Vec::new(),
         };
         cols.iter()
-            .map(|c| FieldError {
-                field: c.clone(),
-                code: code.to_owned(),
-                message: format!("{}：{what}", label_of(c)),
-            })
+            .map(|c| FieldError::new(c.clone(), code, format!("{}：{what}", label_of(c))))
             .collect()
     }
 }

@@ -1,5 +1,6 @@
 //! Pharmacy rows: `licence_number` is the key.
 
+use shared::codes;
 use std::collections::HashMap;
 
 use shared::domain::Uscc;
@@ -124,11 +125,15 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
         let licence_number = clean_code(cols.get(row, "licence_number")).to_ascii_uppercase();
         let mut licence_ok = false;
         if licence_number.is_empty() {
-            e.push("licence_number", "REQUIRED", required_message("许可证编号"));
+            e.push(
+                "licence_number",
+                codes::REQUIRED,
+                required_message("许可证编号"),
+            );
         } else if licence_number.chars().count() > LICENCE_MAX {
             e.push(
                 "licence_number",
-                "TOO_LONG",
+                codes::TOO_LONG,
                 too_long_message("许可证编号", LICENCE_MAX),
             );
         } else {
@@ -138,7 +143,7 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
             match first_row_of.get(&licence_number) {
                 Some(&first) => e.push(
                     "licence_number",
-                    "DUPLICATE_IN_FILE",
+                    codes::DUPLICATE_IN_FILE,
                     duplicate_message("许可证编号", first),
                 ),
                 None => {
@@ -159,7 +164,7 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
                         warnings.push(RowWarning {
                             row: row.row,
                             field: "uscc".to_owned(),
-                            code: "USCC_CHECKSUM".to_owned(),
+                            code: codes::USCC_CHECKSUM.code.to_owned(),
                             message:
                                 "统一社会信用代码校验位不符，可能是早期试点代码，也可能填写有误；\
                                       已导入并标记待核查，请与营业执照核对"
@@ -169,7 +174,7 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
                 }
                 Err(_) => e.push(
                     "uscc",
-                    "USCC_FORMAT",
+                    codes::USCC_FORMAT,
                     "「统一社会信用代码」格式错误，应为18位数字或大写字母（不含I、O、S、V、Z），\
                      请对照营业执照修改该单元格；没有可留空",
                 ),
@@ -198,7 +203,7 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
             parse_phone(raw_phone).unwrap_or_else(|| {
                 e.push(
                     "contact_phone",
-                    "PHONE_INVALID",
+                    codes::PHONE_INVALID,
                     "「联系电话」格式错误：请只填一个号码，手机号为1开头的11位数字，\
                      固定电话如 027-85551234（分机可写作 027-85551234-123）；\
                      若区号开头的0被 Excel 去掉，请把该列设为“文本”格式后重新填写",
@@ -214,7 +219,7 @@ pub fn parse_pharmacies(sheet: &Sheet) -> Result<Parsed<PharmacyRecord>, ImportF
             parse_pharmacy_status(raw_status).unwrap_or_else(|| {
                 e.push(
                     "status",
-                    "STATUS_INVALID",
+                    codes::STATUS_INVALID,
                     "「状态」只能填“正常”（active）或“停业”（suspended），留空视为正常",
                 );
                 PharmacyStatus::Active
@@ -263,7 +268,7 @@ fn parse_district(
         }
         e.push(
             "district_code",
-            "DISTRICT_INVALID",
+            codes::DISTRICT_INVALID,
             "「区划代码」应为6位数字的行政区划代码，如 420106；\
              不清楚代码时可清空该单元格，在“所属区”列填写区名",
         );
@@ -273,7 +278,7 @@ fn parse_district(
         if name.chars().count() > DISTRICT_NAME_MAX {
             e.push(
                 "district",
-                "TOO_LONG",
+                codes::TOO_LONG,
                 too_long_message("所属区", DISTRICT_NAME_MAX),
             );
             return None;
@@ -287,7 +292,7 @@ fn parse_district(
     };
     e.push(
         field,
-        "REQUIRED",
+        codes::REQUIRED,
         "「区划代码」和「所属区」不能都为空，请填写6位区划代码或区名（如 武昌区）",
     );
     None

@@ -6,6 +6,8 @@ use poem_openapi::{
     payload::Json,
 };
 use serde::Serialize;
+use shared::codes;
+use shared::domain::DomainError as _;
 use uuid::Uuid;
 
 use serde_json::json;
@@ -107,13 +109,13 @@ impl RegistrationsApi {
             Some(raw) => {
                 if !matches!(auth.role, Role::Inspector | Role::CityAdmin) {
                     return Err(ApiError::forbidden().with_code(
-                        "BUYER_LOOKUP_FORBIDDEN",
+                        codes::BUYER_LOOKUP_FORBIDDEN,
                         "只有检查人员和管理员可以按身份证号查询",
                     ));
                 }
                 let id = ResidentIdNumber::parse_on(raw, today_in_china()).map_err(|e| {
+                    let code = e.code();
                     let err: ApiError = e.into();
-                    let code = err.code.clone();
                     err.field("buyer_id_number", code, "身份证号码不正确")
                 })?;
                 Some(shared::sales::buyer::index(&state, &id))

@@ -4,6 +4,8 @@
 //! refuses, the refused attempt, its alert and audit entry. Nothing is ever
 //! half-written.
 
+use shared::codes::{self, Code};
+use shared::domain::DomainError as _;
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -49,9 +51,9 @@ fn optional_text(v: Option<String>, field: String, max: usize) -> Result<Option<
         && (s.chars().count() > max || s.chars().any(char::is_control))
     {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "请求内容格式不正确").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "请求内容格式不正确").field(
                 field,
-                "INVALID_VALUE",
+                codes::INVALID_VALUE,
                 format!("最多 {max} 个字符，不能含控制字符"),
             ),
         );
@@ -63,9 +65,9 @@ fn optional_text(v: Option<String>, field: String, max: usize) -> Result<Option<
 fn parse_items(body: &mut NewRegistration) -> Result<Vec<ParsedItem>, ApiError> {
     if body.items.is_empty() || body.items.len() > MAX_ITEMS {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "请添加 1–20 个药品").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "请添加 1–20 个药品").field(
                 "items",
-                "INVALID_LENGTH",
+                codes::INVALID_LENGTH,
                 "请添加 1–20 个药品",
             ),
         );
@@ -76,15 +78,15 @@ fn parse_items(body: &mut NewRegistration) -> Result<Vec<ParsedItem>, ApiError> 
             let err: ApiError = e.into();
             err.field(
                 format!("items[{i}].barcode"),
-                "BARCODE_INVALID",
+                codes::BARCODE_INVALID,
                 "条形码校验位错误，请重新扫描",
             )
         })?;
         if item.quantity == 0 || item.quantity > MAX_QUANTITY {
             return Err(
-                ApiError::bad_request("VALIDATION_FAILED", "数量不正确").field(
+                ApiError::bad_request(codes::VALIDATION_FAILED, "数量不正确").field(
                     format!("items[{i}].quantity"),
-                    "INVALID_VALUE",
+                    codes::INVALID_VALUE,
                     "数量应为 1–100",
                 ),
             );
@@ -108,21 +110,25 @@ async fn identity_of(
         (Some(token), None) => identity::load(state, caller.user_id, token.trim()).await,
         (None, Some(b)) => Ok(Identity {
             id_number: ResidentIdNumber::parse(&b.id_number).map_err(|e| {
+                let code = e.code();
                 let err: ApiError = e.into();
-                let code = err.code.clone();
                 err.field("buyer.id_number", code, "身份证号码不正确，请核对")
             })?,
             name: parse_name(&b.name)
-                .map_err(|e| e.field("buyer.name", "NAME_INVALID", "姓名格式不正确"))?,
+                .map_err(|e| e.field("buyer.name", codes::NAME_INVALID, "姓名格式不正确"))?,
             source: Source::Manual,
             method: Method::Manual,
             card_expired: false,
         }),
         _ => Err(ApiError::bad_request(
-            "VALIDATION_FAILED",
+            codes::VALIDATION_FAILED,
             "请扫描购买人证件，或手工填写购买人姓名和身份证号",
         )
-        .field("scan_token", "BUYER_REQUIRED", "scan_token 与 buyer 二选一")),
+        .field(
+            "scan_token",
+            codes::BUYER_REQUIRED,
+            "scan_token 与 buyer 二选一",
+        )),
     }
 }
 
@@ -202,7 +208,10 @@ pub async fn record(
     )
     .await?;
     let counter = facts.counter.ok_or_else(|| {
-        ApiError::forbidden().with_code("NOT_PHARMACY_MEMBER", "您已不是本药店的店员，请联系店长")
+        ApiError::forbidden().with_code(
+            codes::NOT_PHARMACY_MEMBER,
+            "您已不是本药店的店员，请联系店长",
+        )
     })?;
     let ctx = Refused {
         caller,
@@ -225,16 +234,16 @@ pub async fn record(
     for (i, item) in items.into_iter().enumerate() {
         let Some(drug) = found.get(item.barcode.as_str()) else {
             let err = ApiError::unprocessable(
-                "DRUG_NOT_FOUND",
+                codes::DRUG_NOT_FOUND,
                 "目录中没有该药品，请核对条形码或联系管理员录入",
             )
             .field(
                 format!("items[{i}].barcode"),
-                "DRUG_NOT_FOUND",
+                codes::DRUG_NOT_FOUND,
                 "目录中没有该药品",
             );
             return ctx
-                .refuse_with(tx, err, "DRUG_NOT_FOUND", json!({ "line": i }), None)
+                .refuse_with(tx, err, codes::DRUG_NOT_FOUND, json!({ "line": i }), None)
                 .await;
         };
         lines.push(Line {
@@ -449,7 +458,7 @@ impl Refused<'_> {
         &self,
         mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
         err: ApiError,
-        code: &str,
+        code: Code,
         detail: serde_json::Value,
         alert: Option<AlertKind>,
     ) -> Result<T, ApiError> {
@@ -460,7 +469,7 @@ impl Refused<'_> {
         let (clerk, index, code_owned, detail_row) = (
             self.caller.user_id,
             self.index.to_vec(),
-            code.to_owned(),
+            code.code.to_owned(),
             detail.clone(),
         );
         stmt.part("refused_row", |qb| {
@@ -489,7 +498,7 @@ impl Refused<'_> {
         Entry::by(self.caller, Action::RegistrationRefused)
             .on(Stream::Pharmacy(self.counter.pharmacy_id))
             .object(attempt_id)
-            .detail(json!({ "code": code }))
+            .detail(json!({ "code": code.code }))
             .seal(self.head)
             .push_parts(&mut stmt);
         if let Some(claim) = self.claim {
@@ -497,7 +506,7 @@ impl Refused<'_> {
         }
         stmt.execute(&mut tx).await?;
         tx.commit().await?;
-        tracing::info!(code, "sale refused");
+        tracing::info!(code = code.code, "sale refused");
         Err(err)
     }
 }

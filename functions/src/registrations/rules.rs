@@ -3,6 +3,7 @@
 //! packages already bought in the window) and asks these functions.
 
 use chrono::NaiveDate;
+use shared::codes::{self, Code};
 use shared::{
     ApiError,
     alerts::AlertKind,
@@ -48,14 +49,14 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Refusal::DrugInactive { .. } => "DRUG_INACTIVE",
-            Refusal::Minor { .. } => "MINOR_NOT_ALLOWED",
-            Refusal::PrescriptionRequired { .. } => "PRESCRIPTION_REQUIRED",
-            Refusal::PurchaseLimit { .. } => "PURCHASE_LIMIT_EXCEEDED",
-            Refusal::WindowLimit { .. } => "WINDOW_LIMIT_EXCEEDED",
-            Refusal::PharmacySuspended => "PHARMACY_SUSPENDED",
+            Refusal::DrugInactive { .. } => codes::DRUG_INACTIVE,
+            Refusal::Minor { .. } => codes::MINOR_NOT_ALLOWED,
+            Refusal::PrescriptionRequired { .. } => codes::PRESCRIPTION_REQUIRED,
+            Refusal::PurchaseLimit { .. } => codes::PURCHASE_LIMIT_EXCEEDED,
+            Refusal::WindowLimit { .. } => codes::WINDOW_LIMIT_EXCEEDED,
+            Refusal::PharmacySuspended => codes::PHARMACY_SUSPENDED,
         }
     }
 
@@ -96,16 +97,20 @@ impl Refusal {
         match self {
             Refusal::DrugInactive { line } => e("该药品已停用，不能销售".into()).field(
                 format!("items[{line}].barcode"),
-                "DRUG_INACTIVE",
+                codes::DRUG_INACTIVE,
                 "该药品已停用",
             ),
             Refusal::Minor { .. } => e("购买人未满 18 周岁，不能销售含特殊药品复方制剂".into()),
             Refusal::PrescriptionRequired { line } => {
                 e("该药品为处方药，请填写处方编号后再登记".into())
-                    .field("prescription_no", "PRESCRIPTION_REQUIRED", "请填写处方编号")
+                    .field(
+                        "prescription_no",
+                        codes::PRESCRIPTION_REQUIRED,
+                        "请填写处方编号",
+                    )
                     .field(
                         format!("items[{line}].barcode"),
-                        "PRESCRIPTION_REQUIRED",
+                        codes::PRESCRIPTION_REQUIRED,
                         "处方药",
                     )
             }
@@ -116,7 +121,7 @@ impl Refusal {
                 match line {
                     Some(l) => err.field(
                         format!("items[{l}].quantity"),
-                        "PURCHASE_LIMIT_EXCEEDED",
+                        codes::PURCHASE_LIMIT_EXCEEDED,
                         format!("该药品每次最多 {limit} 个"),
                     ),
                     None => err,

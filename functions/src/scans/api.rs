@@ -2,6 +2,8 @@ use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::{ApiRequest, Object, OpenApi, payload::Json};
 use serde::{Deserialize, Serialize};
+use shared::codes;
+use shared::domain::DomainError as _;
 
 use serde_json::json;
 use shared::{
@@ -89,8 +91,9 @@ pub struct ScanResult {
 
 fn parse_id(raw: &str, field: &str) -> Result<ResidentIdNumber, ApiError> {
     ResidentIdNumber::parse(raw).map_err(|e| {
+        let code = e.code();
         let err: ApiError = e.into();
-        let (code, title) = (err.code.clone(), err.title.clone());
+        let title = err.title.clone();
         err.field(field, code, title)
     })
 }
@@ -106,9 +109,9 @@ fn expired(valid_until: Option<&str>) -> Result<bool, ApiError> {
     let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(v, "%Y%m%d"))
         .map_err(|_| {
-            ApiError::bad_request("VALIDATION_FAILED", "证件有效期格式不正确").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "证件有效期格式不正确").field(
                 "card_reader.valid_until",
-                "INVALID_VALUE",
+                codes::INVALID_VALUE,
                 "应为 YYYY-MM-DD、YYYYMMDD 或 长期",
             )
         })?;
@@ -159,7 +162,7 @@ async fn prepared_photo(upload: PhotoUpload) -> Result<photo::Prepared, ApiError
 }
 
 fn unreadable(message: &'static str) -> ApiError {
-    ApiError::unprocessable("OCR_UNREADABLE", message)
+    ApiError::unprocessable(codes::OCR_UNREADABLE, message)
 }
 
 /// The 社会保障号码 and the name in the printed text of a social-security card.

@@ -19,13 +19,14 @@ pub struct ScanPhotoForm {
 impl shared::upload::UploadSpec for ScanPhoto {
     const FIELD: &'static str = "image";
     const LIMIT: usize = 4 * 1024 * 1024;
-    const TOO_LARGE_CODE: &'static str = "IMAGE_TOO_LARGE";
+    const TOO_LARGE_CODE: Code = codes::IMAGE_TOO_LARGE;
     const TOO_LARGE_TITLE: &'static str = "照片超过 4 MB，请降低相机分辨率后重新拍摄";
     type Form = ScanPhotoForm;
 }
 
 pub type PhotoUpload = shared::upload::Upload<ScanPhoto>;
 
+use shared::codes::{self, Code};
 use shared::group::{Deploy, Group};
 
 /// The `scans` function group.

@@ -4,6 +4,7 @@
 //! them a card photo must have sane proportions. Photos are never stored.
 
 use image::{DynamicImage, ImageFormat, codecs::jpeg::JpegEncoder};
+use shared::codes;
 use shared::{
     ApiError,
     imaging::{self, PhotoError},
@@ -23,7 +24,11 @@ pub struct Prepared {
 }
 
 pub fn invalid(message: &'static str) -> ApiError {
-    ApiError::unprocessable("IMAGE_INVALID", message).field("image", "IMAGE_INVALID", message)
+    ApiError::unprocessable(codes::IMAGE_INVALID, message).field(
+        "image",
+        codes::IMAGE_INVALID,
+        message,
+    )
 }
 
 fn refused(e: PhotoError) -> ApiError {
@@ -78,7 +83,7 @@ fn shrink(img: DynamicImage) -> Result<Prepared, ApiError> {
     }
     Err(ApiError::new(
         poem::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "IMAGE_TOO_LARGE",
+        codes::IMAGE_TOO_LARGE,
         "图片过大，请降低相机分辨率后重新拍摄",
     ))
 }

@@ -3,6 +3,7 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use shared::codes;
 use uuid::Uuid;
 
 use shared::{
@@ -82,16 +83,16 @@ pub enum Removed {
 }
 
 fn staff_not_found() -> ApiError {
-    ApiError::not_found("STAFF_NOT_FOUND", "本店没有这名店员")
+    ApiError::not_found(codes::STAFF_NOT_FOUND, "本店没有这名店员")
 }
 
 fn parse_clerk(body: &NewClerk) -> Result<(String, Option<String>), ApiError> {
     let name = body.display_name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 40 || name.chars().any(char::is_control) {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "请填写店员姓名").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "请填写店员姓名").field(
                 "display_name",
-                "INVALID_VALUE",
+                codes::INVALID_VALUE,
                 "1–40 个字符",
             ),
         );
@@ -105,9 +106,9 @@ fn parse_clerk(body: &NewClerk) -> Result<(String, Option<String>), ApiError> {
         && !(p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "手机号格式不正确").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "手机号格式不正确").field(
                 "phone",
-                "PHONE_INVALID",
+                codes::PHONE_INVALID,
                 "请填写 11 位手机号",
             ),
         );
@@ -204,7 +205,7 @@ impl StaffApi {
             .ok_or_else(staff_not_found)?;
         if row.bound {
             return Err(ApiError::conflict(
-                "STAFF_ALREADY_BOUND",
+                codes::STAFF_ALREADY_BOUND,
                 "该店员已绑定微信，无需邀请码",
             ));
         }
@@ -237,7 +238,7 @@ impl StaffApi {
         let pharmacy_id = pharmacy_of(&auth)?;
         if id.0 == auth.user_id {
             return Err(ApiError::unprocessable(
-                "CANNOT_REMOVE_SELF",
+                codes::CANNOT_REMOVE_SELF,
                 "不能移除自己",
             ));
         }
@@ -247,7 +248,7 @@ impl StaffApi {
             .ok_or_else(staff_not_found)?;
         if row.role != "clerk" {
             return Err(ApiError::forbidden()
-                .with_code("CANNOT_REMOVE_MANAGER", "店长只能由市局管理员调整"));
+                .with_code(codes::CANNOT_REMOVE_MANAGER, "店长只能由市局管理员调整"));
         }
         repo::remove(&mut tx, id.0).await?;
         audit_staff(&mut tx, &auth, Action::StaffRemove, id.0).await?;

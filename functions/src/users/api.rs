@@ -7,6 +7,7 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use shared::codes::{self, Code};
 use uuid::Uuid;
 
 use shared::{
@@ -125,12 +126,12 @@ pub enum CreatedUser {
     Created(Json<UserWithSecrets>),
 }
 
-fn bad(field: &str, code: &str, title: &'static str) -> ApiError {
+fn bad(field: &str, code: Code, title: &'static str) -> ApiError {
     ApiError::unprocessable(
-        if code == "REQUIRED" {
-            "VALIDATION_FAILED"
+        if code == codes::REQUIRED {
+            codes::VALIDATION_FAILED
         } else {
-            "USER_INVALID"
+            codes::USER_INVALID
         },
         title,
     )
@@ -140,9 +141,9 @@ fn bad(field: &str, code: &str, title: &'static str) -> ApiError {
 fn check_text(v: &str, field: &str, max: usize) -> Result<(), ApiError> {
     if v.trim().is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "字段不正确").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "字段不正确").field(
                 field,
-                "INVALID_VALUE",
+                codes::INVALID_VALUE,
                 format!("1–{max} 个字符"),
             ),
         );
@@ -155,33 +156,45 @@ fn check_binding(body: &NewUser) -> Result<(), ApiError> {
     check_text(&body.name, "name", 40)?;
     match body.role {
         Role::Clerk | Role::PharmacyManager if body.pharmacy_id.is_none() => {
-            return Err(bad("pharmacy_id", "REQUIRED", "店员和店长必须指定所属药店"));
+            return Err(bad(
+                "pharmacy_id",
+                codes::REQUIRED,
+                "店员和店长必须指定所属药店",
+            ));
         }
         Role::Inspector if body.district_code.is_none() => {
-            return Err(bad("district_code", "REQUIRED", "检查员必须指定所属区"));
+            return Err(bad(
+                "district_code",
+                codes::REQUIRED,
+                "检查员必须指定所属区",
+            ));
         }
         Role::CityAdmin | Role::Approver | Role::Enterprise if body.username.is_none() => {
             return Err(bad(
                 "username",
-                "REQUIRED",
+                codes::REQUIRED,
                 "该角色以用户名和密码登录，请填写用户名",
             ));
         }
         _ => {}
     }
     if !body.role.is_pharmacy_staff() && body.pharmacy_id.is_some() {
-        return Err(bad("pharmacy_id", "NOT_ALLOWED", "只有店员和店长属于药店"));
+        return Err(bad(
+            "pharmacy_id",
+            codes::NOT_ALLOWED,
+            "只有店员和店长属于药店",
+        ));
     }
     if body.role != Role::Inspector && body.district_code.is_some() {
-        return Err(bad("district_code", "NOT_ALLOWED", "只有检查员属于区"));
+        return Err(bad("district_code", codes::NOT_ALLOWED, "只有检查员属于区"));
     }
     if let Some(u) = &body.username
         && !(3..=32).contains(&u.len())
     {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "用户名不正确").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "用户名不正确").field(
                 "username",
-                "USERNAME_INVALID",
+                codes::USERNAME_INVALID,
                 "3–32 个字母、数字、-、_、.",
             ),
         );
@@ -192,9 +205,9 @@ fn check_binding(body: &NewUser) -> Result<(), ApiError> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "用户名不正确").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "用户名不正确").field(
                 "username",
-                "USERNAME_INVALID",
+                codes::USERNAME_INVALID,
                 "3–32 个字母、数字、-、_、.",
             ),
         );
@@ -220,18 +233,18 @@ async fn audit_user(
 
 fn invite_not_allowed() -> ApiError {
     ApiError::unprocessable(
-        "INVITE_NOT_ALLOWED",
+        codes::INVITE_NOT_ALLOWED,
         "该角色不通过微信登录，不能发放邀请码；可重置密码",
     )
     .field(
         "reissue_invite",
-        "INVITE_NOT_ALLOWED",
+        codes::INVITE_NOT_ALLOWED,
         "只有店员、店长和检查员可以发放邀请码",
     )
 }
 
 fn user_not_found() -> ApiError {
-    ApiError::not_found("USER_NOT_FOUND", "用户不存在")
+    ApiError::not_found(codes::USER_NOT_FOUND, "用户不存在")
 }
 
 #[OpenApi]
@@ -375,7 +388,7 @@ impl UsersApi {
         }
         if id.0 == auth.user_id && body.status == Some(UserStatus::Inactive) {
             return Err(ApiError::unprocessable(
-                "CANNOT_DEACTIVATE_SELF",
+                codes::CANNOT_DEACTIVATE_SELF,
                 "不能停用自己的账号",
             ));
         }
@@ -397,7 +410,7 @@ impl UsersApi {
         if body.reset_password {
             if user.username.is_none() {
                 return Err(ApiError::unprocessable(
-                    "NO_PASSWORD_SIGN_IN",
+                    codes::NO_PASSWORD_SIGN_IN,
                     "该用户没有用户名，不能重置密码；可重新发放邀请码",
                 ));
             }

@@ -65,6 +65,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   RETRY: '系统繁忙，请重试',
   INTERNAL: '系统出错，请稍后重试；如反复出现请联系技术支持',
   SERVER_BUSY: '服务器正忙，请稍等片刻再试',
+  UNREACHABLE: '服务暂时无法连接，请稍后重试',
   // Identifiers.
   ID_FORMAT: '身份证号格式不对（应为 18 位），请核对后重新输入或重新扫描',
   ID_REGION: '身份证号的地区码无效，请核对证件后重新输入',

@@ -7,6 +7,7 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use shared::codes;
 use uuid::Uuid;
 
 use shared::{
@@ -119,9 +120,9 @@ impl AlertsApi {
         let note = body.note.trim();
         if note.is_empty() || note.chars().count() > 1000 {
             return Err(
-                ApiError::bad_request("VALIDATION_FAILED", "请填写处理说明").field(
+                ApiError::bad_request(codes::VALIDATION_FAILED, "请填写处理说明").field(
                     "note",
-                    "REQUIRED",
+                    codes::REQUIRED,
                     "处理说明必填，最多 1000 字",
                 ),
             );
@@ -129,9 +130,12 @@ impl AlertsApi {
         let mut tx = state.db.begin().await?;
         let alert = repo::get_for_update(&mut tx, &auth.scope(), id.0)
             .await?
-            .ok_or_else(|| ApiError::not_found("ALERT_NOT_FOUND", "预警不存在"))?;
+            .ok_or_else(|| ApiError::not_found(codes::ALERT_NOT_FOUND, "预警不存在"))?;
         if alert.status == AlertStatus::Resolved {
-            return Err(ApiError::conflict("ALERT_ALREADY_RESOLVED", "该预警已处理"));
+            return Err(ApiError::conflict(
+                codes::ALERT_ALREADY_RESOLVED,
+                "该预警已处理",
+            ));
         }
         repo::resolve(&mut tx, id.0, auth.user_id, note).await?;
         Entry::by(&auth.0, Action::AlertResolve)
@@ -141,7 +145,7 @@ impl AlertsApi {
             .await?;
         let row = repo::get_for_update(&mut tx, &auth.scope(), id.0)
             .await?
-            .ok_or_else(|| ApiError::not_found("ALERT_NOT_FOUND", "预警不存在"))?;
+            .ok_or_else(|| ApiError::not_found(codes::ALERT_NOT_FOUND, "预警不存在"))?;
         tx.commit().await?;
         Ok(Json(row.into()))
     }

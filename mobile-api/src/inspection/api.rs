@@ -7,6 +7,7 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use shared::codes;
 use uuid::Uuid;
 
 use shared::sales::{Registration, read as registrations, view::views};
@@ -242,43 +243,45 @@ pub enum CreatedInspection {
 }
 
 fn pharmacy_not_found() -> ApiError {
-    ApiError::not_found("PHARMACY_NOT_FOUND", "药店不存在或不在您的辖区")
+    ApiError::not_found(codes::PHARMACY_NOT_FOUND, "药店不存在或不在您的辖区")
 }
 
 fn validate(body: &NewInspection) -> Result<(), ApiError> {
     let findings = body.findings.trim();
     if findings.chars().count() > 5000 {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "检查发现过长").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "检查发现过长").field(
                 "findings",
-                "TOO_LONG",
+                codes::TOO_LONG,
                 "最多 5000 字",
             ),
         );
     }
     if body.result == InspectionResult::IssuesFound && findings.is_empty() {
         return Err(
-            ApiError::unprocessable("FINDINGS_REQUIRED", "发现问题时请填写检查发现").field(
+            ApiError::unprocessable(codes::FINDINGS_REQUIRED, "发现问题时请填写检查发现").field(
                 "findings",
-                "REQUIRED",
+                codes::REQUIRED,
                 "请填写检查发现",
             ),
         );
     }
     if body.result == InspectionResult::Compliant && body.disposition != Disposition::None {
-        return Err(
-            ApiError::unprocessable("DISPOSITION_INCONSISTENT", "检查合格时处置应为“无”").field(
-                "disposition",
-                "DISPOSITION_INCONSISTENT",
-                "合格时处置应为 none",
-            ),
-        );
+        return Err(ApiError::unprocessable(
+            codes::DISPOSITION_INCONSISTENT,
+            "检查合格时处置应为“无”",
+        )
+        .field(
+            "disposition",
+            codes::DISPOSITION_INCONSISTENT,
+            "合格时处置应为 none",
+        ));
     }
     if body.photo_keys.len() > 20 {
         return Err(
-            ApiError::bad_request("VALIDATION_FAILED", "照片最多 20 张").field(
+            ApiError::bad_request(codes::VALIDATION_FAILED, "照片最多 20 张").field(
                 "photo_keys",
-                "TOO_MANY",
+                codes::TOO_MANY,
                 "最多 20 张",
             ),
         );
@@ -288,10 +291,14 @@ fn validate(body: &NewInspection) -> Result<(), ApiError> {
             || t.with_timezone(&Utc) < Utc::now() - Duration::days(30))
     {
         return Err(ApiError::unprocessable(
-            "INSPECTED_AT_INVALID",
+            codes::INSPECTED_AT_INVALID,
             "检查时间应在 30 天内且不晚于现在",
         )
-        .field("inspected_at", "INSPECTED_AT_INVALID", "检查时间不正确"));
+        .field(
+            "inspected_at",
+            codes::INSPECTED_AT_INVALID,
+            "检查时间不正确",
+        ));
     }
     Ok(())
 }
@@ -475,10 +482,10 @@ impl InspectionApi {
             .await?;
             if attached != photo_keys.len() as u64 {
                 return Err(ApiError::unprocessable(
-                    "PHOTO_INVALID",
+                    codes::PHOTO_INVALID,
                     "有照片不存在、不是您上传的或已用于其他检查，请重新上传",
                 )
-                .field("photo_keys", "PHOTO_INVALID", "照片无效"));
+                .field("photo_keys", codes::PHOTO_INVALID, "照片无效"));
             }
             Entry::by(&auth.0, Action::InspectionCreate)
     .object(inspection_id)

@@ -1,4 +1,4 @@
-//! The inspection photo pipeline (SPEC §8, `POST /inspection/photos`).
+//! The inspection photo pipeline (SPEC §5, `POST /inspection/photos`).
 //!
 //! Inspectors photograph a pharmacy's records on site with phones. Every
 //! upload is sniffed, decoded under limits, turned upright by its EXIF

@@ -9,6 +9,7 @@ use poem_openapi::{
     payload::{Binary, Json},
 };
 use serde_json::json;
+use shared::codes::{self, Code};
 use sqlx::FromRow;
 use uuid::Uuid;
 
@@ -37,7 +38,7 @@ pub struct InspectionPhotoForm {
 impl UploadSpec for InspectionPhoto {
     const FIELD: &'static str = "image";
     const LIMIT: usize = 10 * 1024 * 1024;
-    const TOO_LARGE_CODE: &'static str = "IMAGE_TOO_LARGE";
+    const TOO_LARGE_CODE: Code = codes::IMAGE_TOO_LARGE;
     const TOO_LARGE_TITLE: &'static str = "照片超过 10 MB，请降低相机分辨率后重新拍摄";
     type Form = InspectionPhotoForm;
 }
@@ -64,14 +65,16 @@ struct PhotoRow {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("PHOTO_NOT_FOUND", "照片不存在")
+    ApiError::not_found(codes::PHOTO_NOT_FOUND, "照片不存在")
 }
 
 fn storage_error(e: StorageError) -> ApiError {
     match e {
         StorageError::NotFound => not_found(),
-        other => ApiError::unavailable("STORAGE_UNAVAILABLE", "文件存储暂时不可用，请稍后重试")
-            .cause(anyhow::anyhow!("{other}")),
+        other => {
+            ApiError::unavailable(codes::STORAGE_UNAVAILABLE, "文件存储暂时不可用，请稍后重试")
+                .cause(anyhow::anyhow!("{other}"))
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! An endpoint without a guard must be listed in `PUBLIC_OPERATIONS`; a test
 //! walks the OpenAPI document and fails on any operation that is neither.
 
+use crate::codes;
 use poem::Request;
 use poem_openapi::{SecurityScheme, auth::Bearer};
 
@@ -34,7 +35,7 @@ async fn authorize(
     if caller.must_change_password && scheme != "any_user" {
         return Err(ApiError::forbidden()
             .with_code(
-                "PASSWORD_CHANGE_REQUIRED",
+                codes::PASSWORD_CHANGE_REQUIRED,
                 "首次登录或密码已重置，请先修改密码",
             )
             .into());

@@ -7,6 +7,7 @@
 //! after the (slow, argon2) verification let 30 parallel guesses all be
 //! verified before the first failure was recorded.
 
+use crate::codes;
 use redis::AsyncCommands;
 
 use crate::{cache::Cache, config::AuthConfig, crypto::sm3_hex, error::ApiError};
@@ -133,7 +134,7 @@ impl Lockout {
 
 fn locked(retry_after: u64) -> ApiError {
     ApiError::too_many(
-        "LOGIN_LOCKED",
+        codes::LOGIN_LOCKED,
         "登录失败次数过多，账号已锁定，请稍后再试",
         retry_after,
     )

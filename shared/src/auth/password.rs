@@ -1,5 +1,6 @@
 //! Password hashing (argon2id) and the complexity rule (MLPS level 3).
 
+use crate::codes;
 use argon2::{
     Algorithm, Argon2, Block, Params, PasswordHash, Version,
     password_hash::{self, Output, SaltString, rand_core::OsRng},
@@ -20,10 +21,10 @@ pub fn check_complexity(password: &str) -> Result<(), ApiError> {
     .count();
     if password.chars().count() < 10 || classes < 3 {
         return Err(ApiError::unprocessable(
-            "PASSWORD_TOO_WEAK",
+            codes::PASSWORD_TOO_WEAK,
             "密码至少 10 位，且包含大写字母、小写字母、数字、符号中的三种",
         )
-        .field("password", "PASSWORD_TOO_WEAK", "请设置更复杂的密码"));
+        .field("password", codes::PASSWORD_TOO_WEAK, "请设置更复杂的密码"));
     }
     Ok(())
 }

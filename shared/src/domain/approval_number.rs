@@ -8,6 +8,7 @@
 //! surrounding whitespace is trimmed, inner whitespace is not (it is not part
 //! of any printed number).
 
+use crate::codes::{self, Code};
 use std::fmt;
 use std::str::FromStr;
 
@@ -26,8 +27,8 @@ pub enum ApprovalNumberError {
 }
 
 impl DomainError for ApprovalNumberError {
-    fn code(&self) -> &'static str {
-        "APPROVAL_NUMBER_INVALID"
+    fn code(&self) -> Code {
+        codes::APPROVAL_NUMBER_INVALID
     }
 
     fn message(&self) -> &'static str {

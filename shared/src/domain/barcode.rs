@@ -10,6 +10,7 @@
 //! Every failure has the code `BARCODE_INVALID`; the variants only choose the
 //! message shown to the user.
 
+use crate::codes::{self, Code};
 use std::fmt;
 use std::str::FromStr;
 
@@ -28,8 +29,8 @@ pub enum BarcodeError {
 }
 
 impl DomainError for BarcodeError {
-    fn code(&self) -> &'static str {
-        "BARCODE_INVALID"
+    fn code(&self) -> Code {
+        codes::BARCODE_INVALID
     }
 
     fn message(&self) -> &'static str {

@@ -25,6 +25,7 @@
 //! / [`ResidentIdNumber::as_str`] and serde (used for encrypted storage and
 //! sync; responses mask explicitly).
 
+use crate::codes::{self, Code};
 use std::fmt;
 use std::str::FromStr;
 
@@ -61,13 +62,13 @@ pub enum IdNumberError {
 }
 
 impl DomainError for IdNumberError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Self::Format => "ID_FORMAT",
-            Self::Region => "ID_REGION",
-            Self::BirthDate => "ID_BIRTH_DATE",
-            Self::Checksum => "ID_CHECKSUM",
-            Self::Legacy15 => "ID_LEGACY_15",
+            Self::Format => codes::ID_FORMAT,
+            Self::Region => codes::ID_REGION,
+            Self::BirthDate => codes::ID_BIRTH_DATE,
+            Self::Checksum => codes::ID_CHECKSUM,
+            Self::Legacy15 => codes::ID_LEGACY_15,
         }
     }
 
@@ -332,7 +333,7 @@ mod tests {
     }
 
     fn code(r: Result<ResidentIdNumber, IdNumberError>) -> &'static str {
-        r.expect_err("should be refused").code()
+        r.expect_err("should be refused").code().code
     }
 
     #[test]
@@ -498,7 +499,7 @@ mod tests {
         for e in all {
             assert_eq!(e.to_string(), e.message());
             assert!(e.message().contains("身份证"));
-            assert!(e.code().starts_with("ID_"));
+            assert!(e.code().code.starts_with("ID_"));
         }
         assert_eq!(
             IdNumberError::Checksum.message(),
@@ -570,7 +571,7 @@ mod tests {
                     chars[pos] = c;
                     let mutated: String = chars.into_iter().collect();
                     let got = ResidentIdNumber::parse_on(&mutated, today())
-                        .map(|_| ()).map_err(|e| e.code());
+                        .map(|_| ()).map_err(|e| e.code().code);
                     // The reference validator agrees on the exact code, and
                     // also finds it invalid (single substitutions are always
                     // detected by MOD 11-2).
@@ -596,7 +597,7 @@ mod tests {
 
         #[test]
         fn arbitrary_digits_agree_with_reference(s in "[0-9]{17}[0-9Xx]") {
-            let got = ResidentIdNumber::parse_on(&s, today()).map(|_| ()).map_err(|e| e.code());
+            let got = ResidentIdNumber::parse_on(&s, today()).map(|_| ()).map_err(|e| e.code().code);
             prop_assert_eq!(got, ref_expected_code(&s, today()).map_or(Ok(()), Err));
         }
 

@@ -30,7 +30,7 @@ pub use uscc::{Uscc, UsccError};
 /// Common behaviour of the validation errors of the domain types.
 pub trait DomainError: std::error::Error {
     /// Stable `UPPER_SNAKE` code, part of the API contract (clients switch on it).
-    fn code(&self) -> &'static str;
+    fn code(&self) -> crate::codes::Code;
     /// Chinese message telling the user what to do, e.g.
     /// "身份证号码校验位错误，请核对后重新输入".
     fn message(&self) -> &'static str;
@@ -49,7 +49,7 @@ where
     use serde::Deserialize as _;
     use serde::de::Error as _;
     let raw = String::deserialize(deserializer)?;
-    parse(&raw).map_err(|e| D::Error::custom(e.code()))
+    parse(&raw).map_err(|e| D::Error::custom(e.code().code))
 }
 
 /// Test helpers shared by the modules' tests (no serde_json in this crate's

@@ -13,6 +13,7 @@
 //! [`Uscc::parse_lenient`], which keeps the value and returns the checksum
 //! failure as a warning. User input goes through the strict [`Uscc::parse`].
 
+use crate::codes::{self, Code};
 use std::fmt;
 use std::str::FromStr;
 
@@ -37,10 +38,10 @@ pub enum UsccError {
 }
 
 impl DomainError for UsccError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Self::Format => "USCC_FORMAT",
-            Self::Checksum => "USCC_CHECKSUM",
+            Self::Format => codes::USCC_FORMAT,
+            Self::Checksum => codes::USCC_CHECKSUM,
         }
     }
 

@@ -2,6 +2,7 @@
 //! under the hash of a random `scan_token`, encrypted (SM4-GCM, bound to the
 //! scanning clerk), usable only by that clerk.
 
+use crate::codes;
 use std::time::Duration;
 
 use base64::{
@@ -88,13 +89,11 @@ pub fn parse_name(raw: &str) -> Result<String, ApiError> {
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, '·' | '•' | '.' | ' ' | '-'));
     if !ok {
-        return Err(
-            ApiError::unprocessable("NAME_INVALID", "姓名格式不正确，请核对证件上的姓名").field(
-                "name",
-                "NAME_INVALID",
-                "姓名应为 1–40 个文字",
-            ),
-        );
+        return Err(ApiError::unprocessable(
+            codes::NAME_INVALID,
+            "姓名格式不正确，请核对证件上的姓名",
+        )
+        .field("name", codes::NAME_INVALID, "姓名应为 1–40 个文字"));
     }
     Ok(name)
 }
@@ -123,11 +122,11 @@ pub async fn store(state: &AppState, clerk: Uuid, identity: &Identity) -> Result
 }
 
 pub fn token_invalid() -> ApiError {
-    ApiError::unprocessable("SCAN_TOKEN_INVALID", "证件扫描已过期或无效，请重新扫描证件").field(
-        "scan_token",
-        "SCAN_TOKEN_INVALID",
-        "请重新扫描证件",
+    ApiError::unprocessable(
+        codes::SCAN_TOKEN_INVALID,
+        "证件扫描已过期或无效，请重新扫描证件",
     )
+    .field("scan_token", codes::SCAN_TOKEN_INVALID, "请重新扫描证件")
 }
 
 /// The identity behind `token`, if it exists and was scanned by `clerk`.

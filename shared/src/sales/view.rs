@@ -1,5 +1,6 @@
 //! A registration as responses show it: decrypted, masked.
 
+use crate::codes;
 use chrono::{DateTime, FixedOffset};
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
@@ -127,7 +128,7 @@ pub fn view(
 
 /// The answer for a registration that does not exist or is out of scope.
 pub fn not_found() -> ApiError {
-    ApiError::not_found("REGISTRATION_NOT_FOUND", "登记记录不存在")
+    ApiError::not_found(codes::REGISTRATION_NOT_FOUND, "登记记录不存在")
 }
 
 /// Rows (with their items and alert kinds) → responses.

@@ -9,6 +9,7 @@
 
 mod client;
 
+use crate::codes;
 use crate::error::ApiError;
 
 pub use client::WechatMiniProgram;
@@ -88,16 +89,16 @@ impl From<WechatError> for ApiError {
     fn from(e: WechatError) -> ApiError {
         match e {
             WechatError::CodeInvalid(_) => ApiError::unprocessable(
-                "WECHAT_CODE_INVALID",
+                codes::WECHAT_CODE_INVALID,
                 "微信登录凭证无效或已使用，请重新打开小程序登录",
             ),
             WechatError::RateLimited => ApiError::too_many(
-                "WECHAT_RATE_LIMITED",
+                codes::WECHAT_RATE_LIMITED,
                 "微信接口调用过于频繁，请稍后重试",
                 60,
             ),
             WechatError::Unreadable(_) => ApiError::unprocessable(
-                "OCR_UNREADABLE",
+                codes::OCR_UNREADABLE,
                 "无法识别证件照片，请在光线充足处对准证件重新拍摄，或改用读卡器/手工录入",
             ),
             WechatError::Unavailable(_) | WechatError::TokenRejected(_) | WechatError::Other(_) => {
