@@ -164,6 +164,8 @@ pub async fn generate(
             role: Role::Clerk,
             pharmacy_id: Some(*pharmacy),
             district_code: None,
+            organisation_id: None,
+            department_id: None,
             must_change_password: false,
             session_key: String::new(),
         };
@@ -174,6 +176,8 @@ pub async fn generate(
         role: Role::Inspector,
         pharmacy_id: None,
         district_code: Some("420102".into()),
+        organisation_id: None,
+        department_id: None,
         must_change_password: false,
         session_key: String::new(),
     };

@@ -37,6 +37,7 @@ registry! {
     functions::imports::Imports,
     functions::sync::SyncAdmin,
     functions::users::Users,
+    functions::organisations::Organisations,
     mobile_api::inspection::Inspection,
     mobile_api::inspection::InspectionPhotos,
     mobile_api::alerts::Alerts,

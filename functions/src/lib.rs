@@ -9,6 +9,7 @@ pub mod admin;
 pub mod auth;
 pub mod drugs;
 pub mod imports;
+pub mod organisations;
 pub mod registrations;
 pub mod scans;
 pub mod staff;

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use crate::db::Statement;
 
-/// What an alert is about; the values of `alert.kind` (its check constraint
-/// lists exactly these — a test compares).
+// The values of `alert.kind`: its check constraint lists exactly these (a
+// test compares).
+/// What an alert is about.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
 )]
@@ -52,7 +53,7 @@ impl AlertKind {
     }
 }
 
-/// `alert.status`.
+/// Whether an alert is still open (`alert.status`).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
 )]

@@ -105,6 +105,12 @@ actions! {
     InspectionPhotoUpload = "inspection.photo_upload" on "inspection_photo",
     AlertResolve = "alert.resolve" on "alert",
     RetentionArchive = "retention.archive" on "registration",
+    OrganisationCreate = "organisation.create" on "organisation",
+    OrganisationUpdate = "organisation.update" on "organisation",
+    DepartmentCreate = "department.create" on "department",
+    DepartmentUpdate = "department.update" on "department",
+    GrantCreate = "grant.create" on "grant",
+    GrantRevoke = "grant.revoke" on "grant",
     SeedDemo = "seed.demo" on "seed",
 }
 

@@ -168,6 +168,18 @@ codes! {
     PHOTO_NOT_FOUND = 404 "照片不存在";
     ALERT_NOT_FOUND = 404 "预警不存在";
     ALERT_ALREADY_RESOLVED = 409 "该预警已处理";
+    // organisations, departments, grants (SPEC §8.1)
+    ORGANISATION_NOT_FOUND = 404 "机构不存在";
+    ORGANISATION_EXISTS = 409 "该统一社会信用代码的机构已存在";
+    ORGANISATION_CYCLE = 422 "不能把机构移到自身或其下级机构之下";
+    ORGANISATION_KIND_INVALID = 422 "只能新增监督所等机构；市局和区局由行政区划生成";
+    DIVISION_CODE_INVALID = 422 "行政区划代码应为 6 位数字";
+    DEPARTMENT_NOT_FOUND = 404 "科室不存在";
+    DEPARTMENT_EXISTS = 409 "该机构已有同名科室";
+    DEPARTMENT_INVALID = 422 "只有审批人员属于科室";
+    GRANT_NOT_FOUND = 404 "授权不存在";
+    GRANT_EXISTS = 409 "该用户已有此项授权";
+    GRANT_USER_INVALID = 422 "只能授权给审批人员";
     // imports
     FILE_TOO_LARGE = 413 "文件过大，请拆分后分批导入";
     IMPORT_FILE_INVALID = 422 "文件无法读取，请上传 .xlsx 或 .csv 文件";

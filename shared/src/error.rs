@@ -344,6 +344,30 @@ pub static CONSTRAINT_RULES: &[ConstraintRule] = &[
         code: codes::PHARMACY_EXISTS,
         title: "该许可证编号的药店已存在",
     },
+    ConstraintRule {
+        constraint: "organisation_uscc_key",
+        status: StatusCode::CONFLICT,
+        code: codes::ORGANISATION_EXISTS,
+        title: "该统一社会信用代码的机构已存在",
+    },
+    ConstraintRule {
+        constraint: "department_name_key",
+        status: StatusCode::CONFLICT,
+        code: codes::DEPARTMENT_EXISTS,
+        title: "该机构已有同名科室",
+    },
+    ConstraintRule {
+        constraint: "approval_grant_key",
+        status: StatusCode::CONFLICT,
+        code: codes::GRANT_EXISTS,
+        title: "该用户已有此项授权",
+    },
+    ConstraintRule {
+        constraint: "app_user_department_binding",
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: codes::DEPARTMENT_INVALID,
+        title: "只有审批人员属于科室",
+    },
 ];
 
 pub fn from_sqlx(e: sqlx::Error) -> ApiError {

@@ -243,24 +243,12 @@ async fn wechat_login_bind_with_a_single_use_invite() {
         "bind tokens are single use"
     );
 
-    let r: Value = app
-        .post(
-            "/api/v1/auth/wechat/login",
-            json!({"code": "openid:oClerk_0000000000000000001"}),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let bind_token = r["bind_token"].as_str().unwrap();
-    let r = app
-        .post(
-            "/api/v1/auth/wechat/bind",
-            json!({"bind_token": bind_token, "invite_code": code.to_lowercase()}),
-            None,
-        )
-        .await;
+    let r = bind_wechat(
+        &app,
+        "openid:oClerk_0000000000000000001",
+        &code.to_lowercase(),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["user"]["role"], "clerk");

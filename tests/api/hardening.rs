@@ -232,14 +232,7 @@ fn workbook_with(edit: impl Fn(&str, Vec<u8>) -> Vec<u8>, extra: &[(&str, Vec<u8
 }
 
 async fn import_pharmacies(app: &TestApp, token: &str, bytes: Vec<u8>) -> reqwest::Response {
-    let part = reqwest::multipart::Part::bytes(bytes).file_name("药店.xlsx");
-    app.client
-        .post(app.url("/api/v1/admin/pharmacies/import?dry_run=true"))
-        .bearer_auth(token)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap()
+    import(app, token, "pharmacies", "药店.xlsx", bytes, true).await
 }
 
 #[tokio::test]
@@ -404,7 +397,7 @@ async fn a_formula_typed_as_a_prescription_number_is_exported_as_text() {
     let formula = "=HYPERLINK(\"http://evil.example/x\",\"点此\")";
     let mut sale = manual_sale("张三", &id_number("19800101", 11), &[(KEDAIYIN_RX, 1)]);
     sale["prescription_no"] = json!(formula);
-    let r = app.post("/api/v1/registrations", sale, Some(&clerk)).await;
+    let r = register(&app, &clerk, sale).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let csv = app
         .get(
@@ -604,12 +597,7 @@ async fn an_xlsx_export_past_its_limit_is_refused_up_front_and_csv_still_works()
     let admin = app.login("admin").await;
     for seq in [41, 42] {
         let sale = manual_sale("王五", &id_number("19700101", seq), &[(KANGTAIKE, 1)]);
-        assert_eq!(
-            app.post("/api/v1/registrations", sale, Some(&clerk))
-                .await
-                .status(),
-            201
-        );
+        assert_eq!(register(&app, &clerk, sale).await.status(), 201);
     }
     let (s, b) = problem(
         app.get(

@@ -2,24 +2,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-async fn import(
-    app: &TestApp,
-    token: &str,
-    what: &str,
-    name: &str,
-    bytes: Vec<u8>,
-    dry_run: bool,
-) -> reqwest::Response {
-    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
-    app.client
-        .post(app.url(&format!("/api/v1/admin/{what}/import?dry_run={dry_run}")))
-        .bearer_auth(token)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap()
-}
-
 const PHARMACIES_CSV: &str = "药店名称*,许可证编号*,统一社会信用代码,所属区,地址,联系电话,状态,备注\n\
     汉口大药房,鄂CB0001,91110000600037341L,江岸区,解放大道1号,027-85550001,正常,新店\n\
     武昌健民药店,鄂CB0002,91110000600037341A,武昌区,中南路2号,13800000000,停业,\n\

@@ -18,6 +18,7 @@ mod imports;
 mod inspection;
 mod layout;
 mod ops;
+mod organisations;
 mod registrations;
 mod scans;
 mod scope;

@@ -4,10 +4,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn register(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
-    app.post("/api/v1/registrations", body, Some(token)).await
-}
-
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
 }
@@ -17,16 +13,7 @@ async fn a_scanned_sale_is_registered_with_outbox_and_audit() {
     let app = spawn_app().await;
     let clerk = app.login("clerk").await;
     let id = id_number("19900307", 123);
-    let scan: Value = app
-        .post(
-            "/api/v1/scan/id-card",
-            json!({"card_reader": {"name": "张三丰", "id_number": id}}),
-            Some(&clerk),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let scan = scan_id_card(&app, &clerk, "张三丰", &id).await;
     let r = register(
         &app,
         &clerk,

@@ -175,34 +175,16 @@ async fn a_scan_token_serves_only_the_clerk_who_scanned() {
     let clerk = app.login("clerk").await;
     let manager = app.login("manager").await;
     let id = id_number("19900307", 123);
-    let scan: Value = app
-        .post(
-            "/api/v1/scan/id-card",
-            json!({"card_reader": {"name": "张三", "id_number": id}}),
-            Some(&clerk),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let scan = scan_id_card(&app, &clerk, "张三", &id).await;
     let body =
         json!({"scan_token": scan["scan_token"], "items": [{"barcode": KANGTAIKE, "quantity": 1}]});
-    let (s, b) = problem(
-        app.post("/api/v1/registrations", body.clone(), Some(&manager))
-            .await,
-    )
-    .await;
+    let (s, b) = problem(register(&app, &manager, body.clone()).await).await;
     assert_eq!(
         (s, b["code"].as_str().unwrap()),
         (422, "SCAN_TOKEN_INVALID")
     );
-    assert_eq!(
-        app.post("/api/v1/registrations", body.clone(), Some(&clerk))
-            .await
-            .status(),
-        201
-    );
-    let (s, b) = problem(app.post("/api/v1/registrations", body, Some(&clerk)).await).await;
+    assert_eq!(register(&app, &clerk, body.clone()).await.status(), 201);
+    let (s, b) = problem(register(&app, &clerk, body).await).await;
     assert_eq!(
         (s, b["code"].as_str().unwrap()),
         (422, "SCAN_TOKEN_INVALID"),
@@ -210,16 +192,7 @@ async fn a_scan_token_serves_only_the_clerk_who_scanned() {
     );
 
     // What waits in Redis is encrypted.
-    let scan: Value = app
-        .post(
-            "/api/v1/scan/id-card",
-            json!({"card_reader": {"name": "张三", "id_number": id}}),
-            Some(&clerk),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let scan = scan_id_card(&app, &clerk, "张三", &id).await;
     let mut conn = app.state.cache.conn();
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(app.state.cache.key("scan:*"))
@@ -258,16 +231,7 @@ async fn scans_state_the_remaining_allowance_and_the_policy_is_published() {
         .status(),
         201
     );
-    let scan: Value = app
-        .post(
-            "/api/v1/scan/id-card",
-            json!({"card_reader": {"name": "赵七", "id_number": id}}),
-            Some(&clerk),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let scan = scan_id_card(&app, &clerk, "赵七", &id).await;
     assert_eq!(
         (
             scan["window_remaining"].as_u64(),

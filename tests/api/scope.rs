@@ -9,10 +9,7 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-const COLS: ScopeColumns = ScopeColumns {
-    pharmacy_id: "p.pharmacy_id",
-    district_code: "p.district_code",
-};
+const COLS: ScopeColumns = ScopeColumns::pharmacy("p.pharmacy_id", "p.district_code");
 
 fn caller(role: Role, pharmacy: Option<Uuid>, district: Option<&str>) -> Caller {
     Caller {
@@ -20,6 +17,8 @@ fn caller(role: Role, pharmacy: Option<Uuid>, district: Option<&str>) -> Caller 
         role,
         pharmacy_id: pharmacy,
         district_code: district.map(str::to_owned),
+        organisation_id: None,
+        department_id: None,
         must_change_password: false,
         session_key: String::new(),
     }

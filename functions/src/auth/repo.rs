@@ -14,6 +14,8 @@ pub struct UserRow {
     pub pharmacy_id: Option<Uuid>,
     pub pharmacy_name: Option<String>,
     pub district_code: Option<String>,
+    pub organisation_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
     pub status: String,
 }
 
@@ -29,6 +31,8 @@ impl UserRow {
             role: self.role(),
             pharmacy_id: self.pharmacy_id,
             district_code: self.district_code.clone(),
+            organisation_id: self.organisation_id,
+            department_id: self.department_id,
             must_change_password: self.must_change_password,
             session_key: String::new(),
         }
@@ -41,8 +45,11 @@ impl UserRow {
 
 const SELECT_USER: &str =
     "SELECT u.user_id, u.role, u.display_name, u.username, u.password_hash, u.must_change_password,
-        u.pharmacy_id, p.name AS pharmacy_name, u.district_code, u.status
-    FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id";
+        u.pharmacy_id, p.name AS pharmacy_name, u.district_code,
+        coalesce(dep.organisation_id, bureau.organisation_id) AS organisation_id, u.department_id, u.status
+    FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id
+        LEFT JOIN department dep ON dep.department_id = u.department_id
+        LEFT JOIN organisation bureau ON bureau.district_code = u.district_code";
 
 pub async fn by_username(db: &PgPool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!(

@@ -35,6 +35,8 @@ pub struct UserView {
     pub pharmacy_id: Option<Uuid>,
     pub pharmacy_name: Option<String>,
     pub district_code: Option<String>,
+    /// An approver's department.
+    pub department_id: Option<Uuid>,
     /// `active` or `inactive`
     pub status: String,
     /// A WeChat account is bound.
@@ -55,6 +57,7 @@ impl From<UserRow> for UserView {
             pharmacy_id: u.pharmacy_id,
             pharmacy_name: u.pharmacy_name,
             district_code: u.district_code,
+            department_id: u.department_id,
             status: u.status,
             bound: u.bound,
             must_change_password: u.must_change_password,
@@ -74,6 +77,8 @@ pub struct NewUser {
     pub pharmacy_id: Option<Uuid>,
     /// Required for inspectors.
     pub district_code: Option<String>,
+    /// For approvers: the department they belong to (`/admin/departments`).
+    pub department_id: Option<Uuid>,
     /// For password sign-in (inspectors' app, admins): an initial password is
     /// generated and must be changed at first sign-in.
     pub username: Option<String>,
@@ -118,6 +123,8 @@ pub struct UserChange {
     pub reissue_invite: bool,
     pub name: Option<String>,
     pub phone: Option<String>,
+    /// Move an approver to another department.
+    pub department_id: Option<Uuid>,
 }
 
 #[derive(ApiResponse)]
@@ -183,6 +190,13 @@ fn check_binding(body: &NewUser) -> Result<(), ApiError> {
             "pharmacy_id",
             codes::NOT_ALLOWED,
             "只有店员和店长属于药店",
+        ));
+    }
+    if body.role != Role::Approver && body.department_id.is_some() {
+        return Err(bad(
+            "department_id",
+            codes::NOT_ALLOWED,
+            "只有审批人员属于科室",
         ));
     }
     if body.role != Role::Inspector && body.district_code.is_some() {
@@ -336,6 +350,7 @@ impl UsersApi {
                         password_hash: hash.as_deref(),
                         pharmacy_id: body.pharmacy_id,
                         district_code: body.district_code.as_deref(),
+                        department_id: body.department_id,
                         phone,
                     },
                 )
@@ -429,6 +444,18 @@ impl UsersApi {
             invite_code = Some(invite::issue(&mut tx, &state.pii, id.0, Some(auth.user_id)).await?);
             end_sessions = true;
             changes.push("reissue_invite".into());
+        }
+        if let Some(department) = body.department_id {
+            if user.role != "approver" {
+                return Err(bad(
+                    "department_id",
+                    codes::NOT_ALLOWED,
+                    "只有审批人员属于科室",
+                ));
+            }
+            repo::set_department(&mut tx, id.0, department).await?;
+            end_sessions = true;
+            changes.push("department".into());
         }
         if body.name.is_some() || body.phone.is_some() {
             repo::update_profile(

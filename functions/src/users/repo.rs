@@ -14,6 +14,7 @@ pub struct UserRow {
     pub pharmacy_id: Option<Uuid>,
     pub pharmacy_name: Option<String>,
     pub district_code: Option<String>,
+    pub department_id: Option<Uuid>,
     pub status: String,
     pub bound: bool,
     pub must_change_password: bool,
@@ -22,7 +23,7 @@ pub struct UserRow {
 }
 
 const SELECT: &str = "SELECT u.user_id, u.role, u.display_name, u.username, u.phone, u.pharmacy_id, p.name AS pharmacy_name,
-        u.district_code, u.status, u.wechat_openid IS NOT NULL AS bound, u.must_change_password, u.last_login_at, u.created_at
+        u.district_code, u.department_id, u.status, u.wechat_openid IS NOT NULL AS bound, u.must_change_password, u.last_login_at, u.created_at
     FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id";
 
 #[derive(Debug, Default)]
@@ -96,13 +97,14 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     pub pharmacy_id: Option<Uuid>,
     pub district_code: Option<&'a str>,
+    pub department_id: Option<Uuid>,
     pub phone: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut PgConnection, u: NewUser<'_>) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO app_user (user_id, role, display_name, username, password_hash, must_change_password, pharmacy_id, district_code, phone)
-         VALUES ($1, $2, $3, $4, $5, $5 IS NOT NULL, $6, $7, $8) RETURNING user_id",
+        "INSERT INTO app_user (user_id, role, display_name, username, password_hash, must_change_password, pharmacy_id, district_code, phone, department_id)
+         VALUES ($1, $2, $3, $4, $5, $5 IS NOT NULL, $6, $7, $8, $9) RETURNING user_id",
     )
     .bind(Uuid::now_v7())
     .bind(u.role)
@@ -112,6 +114,7 @@ pub async fn insert(conn: &mut PgConnection, u: NewUser<'_>) -> Result<Uuid, sql
     .bind(u.pharmacy_id)
     .bind(u.district_code)
     .bind(u.phone)
+    .bind(u.department_id)
     .fetch_one(conn)
     .await
 }
@@ -170,6 +173,20 @@ pub async fn update_profile(
         .bind(id)
         .bind(name)
         .bind(phone)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Moves an approver to another department.
+pub async fn set_department(
+    conn: &mut PgConnection,
+    id: Uuid,
+    department_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE app_user SET department_id = $2 WHERE user_id = $1")
+        .bind(id)
+        .bind(department_id)
         .execute(conn)
         .await
         .map(|_| ())

@@ -65,6 +65,18 @@ export const ERROR_MESSAGES: Record<string, string> = {
   RETRY: '系统繁忙，请重试',
   INTERNAL: '系统出错，请稍后重试；如反复出现请联系技术支持',
   SERVER_BUSY: '服务器正忙，请稍等片刻再试',
+  // Organisations, departments, grants (the console's; the mini-program never meets them).
+  ORGANISATION_NOT_FOUND: '机构不存在',
+  ORGANISATION_EXISTS: '该统一社会信用代码的机构已存在',
+  ORGANISATION_CYCLE: '不能把机构移到自身或其下级机构之下',
+  ORGANISATION_KIND_INVALID: '只能新增监督所等机构',
+  DIVISION_CODE_INVALID: '行政区划代码应为 6 位数字',
+  DEPARTMENT_NOT_FOUND: '科室不存在',
+  DEPARTMENT_EXISTS: '该机构已有同名科室',
+  DEPARTMENT_INVALID: '只有审批人员属于科室',
+  GRANT_NOT_FOUND: '授权不存在',
+  GRANT_EXISTS: '该用户已有此项授权',
+  GRANT_USER_INVALID: '只能授权给审批人员',
   UNREACHABLE: '服务暂时无法连接，请稍后重试',
   // Identifiers.
   ID_FORMAT: '身份证号格式不对（应为 18 位），请核对后重新输入或重新扫描',

@@ -11,10 +11,7 @@ use shared::{
     paging::PageRequest,
 };
 
-pub const SCOPE: ScopeColumns = ScopeColumns {
-    pharmacy_id: "a.pharmacy_id",
-    district_code: "a.district_code",
-};
+pub const SCOPE: ScopeColumns = ScopeColumns::pharmacy("a.pharmacy_id", "a.district_code");
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AlertRow {

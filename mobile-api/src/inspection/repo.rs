@@ -10,14 +10,9 @@ use shared::{
     paging::PageRequest,
 };
 
-pub const PHARMACY_SCOPE: ScopeColumns = ScopeColumns {
-    pharmacy_id: "p.pharmacy_id",
-    district_code: "p.district_code",
-};
-pub const INSPECTION_SCOPE: ScopeColumns = ScopeColumns {
-    pharmacy_id: "i.pharmacy_id",
-    district_code: "i.district_code",
-};
+pub const PHARMACY_SCOPE: ScopeColumns = ScopeColumns::pharmacy("p.pharmacy_id", "p.district_code");
+pub const INSPECTION_SCOPE: ScopeColumns =
+    ScopeColumns::pharmacy("i.pharmacy_id", "i.district_code");
 
 #[derive(Debug, Clone, FromRow)]
 pub struct PharmacyRow {

@@ -86,6 +86,13 @@ pub struct Caller {
     pub role: Role,
     pub pharmacy_id: Option<Uuid>,
     pub district_code: Option<String>,
+    /// The organisation the caller works for: an inspector's district bureau,
+    /// an approver's department's organisation.
+    #[serde(default)]
+    pub organisation_id: Option<Uuid>,
+    /// An approver's department.
+    #[serde(default)]
+    pub department_id: Option<Uuid>,
     /// Set after an admin reset or for an initial password: only `any_user`
     /// endpoints (change password, /me, logout) are open until it is changed.
     #[serde(default)]

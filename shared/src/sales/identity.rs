@@ -18,7 +18,8 @@ use crate::{ApiError, AppState, crypto::sm3_hex, domain::ResidentIdNumber};
 
 pub const SCAN_TTL: Duration = Duration::from_secs(600);
 
-/// Where the buyer's identity came from (`registration.source`).
+/// Where the buyer's identity came from: an ID card, a social-security card,
+/// or typed in by hand.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
 )]
@@ -41,7 +42,7 @@ impl Source {
     }
 }
 
-/// How it was read (`registration.method`).
+/// How the identity was read: photographed, by a card reader, or typed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]

@@ -15,10 +15,7 @@ use crate::{
 };
 
 /// Registrations are visible by their pharmacy and its district at sale time.
-pub const SCOPE: ScopeColumns = ScopeColumns {
-    pharmacy_id: "r.pharmacy_id",
-    district_code: "r.district_code",
-};
+pub const SCOPE: ScopeColumns = ScopeColumns::pharmacy("r.pharmacy_id", "r.district_code");
 
 pub async fn packages_in_window(
     conn: &mut PgConnection,
@@ -136,10 +133,7 @@ fn push_total(qb: &mut QueryBuilder<'_, Postgres>, scope: &Scope, f: &Filter) {
     push_scope(
         qb,
         scope,
-        ScopeColumns {
-            pharmacy_id: "c.pharmacy_id",
-            district_code: "c.district_code",
-        },
+        ScopeColumns::pharmacy("c.pharmacy_id", "c.district_code"),
     );
     if let Some(d) = from {
         qb.push(" AND c.day >= ").push_bind(d);
