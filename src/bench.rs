@@ -65,33 +65,28 @@ pub async fn generate(
             format!("bench-pharmacy-{i}").as_bytes(),
         );
         let district = DISTRICTS[i % DISTRICTS.len()];
-        sqlx::query("INSERT INTO pharmacy (pharmacy_id, name, licence_number, district_code) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-            .bind(pharmacy)
-            .bind(format!("压测药店{i}"))
-            .bind(format!("BENCH-{i:05}"))
-            .bind(district)
+        sqlx::query!("INSERT INTO pharmacy (pharmacy_id, name, licence_number, district_code) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", pharmacy, format!("压测药店{i}"), format!("BENCH-{i:05}"), district)
             .execute(&mut *tx)
             .await?;
         let clerk = Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("bench-clerk-{i}").as_bytes());
-        sqlx::query("INSERT INTO app_user (user_id, role, display_name, pharmacy_id) VALUES ($1, 'clerk', $2, $3) ON CONFLICT DO NOTHING")
-            .bind(clerk)
-            .bind(format!("压测店员{i}"))
-            .bind(pharmacy)
+        sqlx::query!("INSERT INTO app_user (user_id, role, display_name, pharmacy_id) VALUES ($1, 'clerk', $2, $3) ON CONFLICT DO NOTHING", clerk, format!("压测店员{i}"), pharmacy)
             .execute(&mut *tx)
             .await?;
         clerks.push((clerk, pharmacy, district));
     }
     let inspector = Uuid::new_v5(&Uuid::NAMESPACE_OID, b"bench-inspector");
-    sqlx::query("INSERT INTO app_user (user_id, role, display_name, district_code) VALUES ($1, 'inspector', '压测检查员', '420102') ON CONFLICT DO NOTHING")
-        .bind(inspector)
+    sqlx::query!("INSERT INTO app_user (user_id, role, display_name, district_code) VALUES ($1, 'inspector', '压测检查员', '420102') ON CONFLICT DO NOTHING", inspector)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
 
     let drug_ids: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT drug_id, barcode FROM drug WHERE active AND NOT rx_only")
+        sqlx::query!("SELECT drug_id, barcode FROM drug WHERE active AND NOT rx_only")
             .fetch_all(&state.db)
-            .await?;
+            .await?
+            .into_iter()
+            .map(|d| (d.drug_id, d.barcode))
+            .collect();
     let _ = DEMO_DRUGS;
     let mut conn = state.db.acquire().await?;
     let now = Utc::now();
@@ -101,7 +96,7 @@ pub async fn generate(
     // (`registration_count_rebuild()`, as their migration did) instead of
     // upserted by the trigger for every chunk: half the loading time, and no
     // table of dead row versions.
-    sqlx::query("ALTER TABLE registration DISABLE TRIGGER registration_counted")
+    sqlx::query!("ALTER TABLE registration DISABLE TRIGGER registration_counted")
         .execute(&mut *conn)
         .await?;
     let loaded: anyhow::Result<()> = async {
@@ -143,16 +138,16 @@ pub async fn generate(
     }
     .await;
     // Re-enabled whatever happened: the table is the application's.
-    sqlx::query("ALTER TABLE registration ENABLE TRIGGER registration_counted")
+    sqlx::query!("ALTER TABLE registration ENABLE TRIGGER registration_counted")
         .execute(&mut *conn)
         .await?;
     loaded?;
-    sqlx::query("SELECT registration_count_rebuild()")
+    sqlx::query!("SELECT registration_count_rebuild()")
         .execute(&mut *conn)
         .await?;
     // The steady state autovacuum keeps in production: visibility map set
     // (index-only scans), statistics current.
-    sqlx::query("VACUUM (ANALYZE) registration, registration_item, registration_count")
+    sqlx::query!("VACUUM (ANALYZE) registration, registration_item, registration_count")
         .execute(&mut *conn)
         .await?;
     drop(conn);

@@ -279,17 +279,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let hash = password::hash(&password_text).await?;
             let mut tx = state.db.begin().await?;
-            let user_id: uuid::Uuid = sqlx::query_scalar(
-                "INSERT INTO app_user (user_id, role, display_name, username, password_hash)
+            let user_id: uuid::Uuid = sqlx::query_scalar!("INSERT INTO app_user (user_id, role, display_name, username, password_hash)
                  VALUES ($1, 'city_admin', $2, $3, $4)
                  ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = 'city_admin',
                      status = 'active', must_change_password = false, pharmacy_id = NULL
-                 RETURNING user_id",
-            )
-            .bind(uuid::Uuid::new_v4())
-            .bind(&name)
-            .bind(username.trim())
-            .bind(&hash)
+                 RETURNING user_id", uuid::Uuid::new_v4(), &name, username.trim(), &hash)
             .fetch_one(&mut *tx)
             .await?;
             Entry::system(Action::UserCreateAdmin)

@@ -115,25 +115,12 @@ pub const DEMO_DRUGS: &[DemoDrug] = &[
 /// Upserts the demo catalogue, keyed by barcode.
 pub async fn drugs(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     for d in DEMO_DRUGS {
-        sqlx::query(
-            "INSERT INTO drug (drug_id, barcode, approval_number, name, strength, manufacturer, package_unit, special_category, rx_only, max_per_purchase, active)
+        sqlx::query!("INSERT INTO drug (drug_id, barcode, approval_number, name, strength, manufacturer, package_unit, special_category, rx_only, max_per_purchase, active)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (barcode) DO UPDATE SET approval_number = excluded.approval_number, name = excluded.name,
                  strength = excluded.strength, manufacturer = excluded.manufacturer, package_unit = excluded.package_unit,
                  special_category = excluded.special_category, rx_only = excluded.rx_only,
-                 max_per_purchase = excluded.max_per_purchase, active = excluded.active",
-        )
-        .bind(demo_id(d.barcode))
-        .bind(d.barcode)
-        .bind(d.approval_number)
-        .bind(d.name)
-        .bind(d.strength)
-        .bind(d.manufacturer)
-        .bind(d.package_unit)
-        .bind(d.special_category)
-        .bind(d.rx_only)
-        .bind(d.max_per_purchase)
-        .bind(d.active)
+                 max_per_purchase = excluded.max_per_purchase, active = excluded.active", demo_id(d.barcode), d.barcode, d.approval_number, d.name, d.strength, d.manufacturer, d.package_unit, d.special_category, d.rx_only, d.max_per_purchase, d.active)
         .execute(&mut *conn)
         .await?;
     }
@@ -255,35 +242,17 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
     let mut tx = state.db.begin().await?;
     drugs(&mut tx).await?;
     for p in PHARMACIES {
-        sqlx::query(
-            "INSERT INTO pharmacy (pharmacy_id, name, licence_number, uscc, district_code, address, contact_phone)
+        sqlx::query!("INSERT INTO pharmacy (pharmacy_id, name, licence_number, uscc, district_code, address, contact_phone)
              VALUES ($1, $2, $3, $4, $5, $6, '027-80000000')
-             ON CONFLICT (pharmacy_id) DO UPDATE SET name = excluded.name, district_code = excluded.district_code, address = excluded.address",
-        )
-        .bind(demo_id(p.key))
-        .bind(p.name)
-        .bind(p.licence)
-        .bind(p.uscc)
-        .bind(p.district)
-        .bind(p.address)
+             ON CONFLICT (pharmacy_id) DO UPDATE SET name = excluded.name, district_code = excluded.district_code, address = excluded.address", demo_id(p.key), p.name, p.licence, p.uscc, p.district, p.address)
         .execute(&mut *tx)
         .await?;
     }
     for (key, role, name, username, pharmacy, district, openid) in USERS {
-        sqlx::query(
-            "INSERT INTO app_user (user_id, role, display_name, username, password_hash, pharmacy_id, district_code, wechat_openid)
+        sqlx::query!("INSERT INTO app_user (user_id, role, display_name, username, password_hash, pharmacy_id, district_code, wechat_openid)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, status = 'active',
-                 must_change_password = false, wechat_openid = excluded.wechat_openid",
-        )
-        .bind(demo_id(key))
-        .bind(role)
-        .bind(name)
-        .bind(username)
-        .bind(username.map(|_| hash.as_str()))
-        .bind(pharmacy.map(demo_id))
-        .bind(district)
-        .bind(openid)
+                 must_change_password = false, wechat_openid = excluded.wechat_openid", demo_id(key), role, name, *username, username.map(|_| hash.as_str()), pharmacy.map(demo_id), *district, *openid)
         .execute(&mut *tx)
         .await?;
     }

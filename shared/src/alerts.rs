@@ -106,18 +106,8 @@ impl NewAlert {
 /// Raises `alert` in the caller's transaction; returns its id.
 pub async fn raise(conn: &mut PgConnection, alert: NewAlert) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO alert (alert_id, kind, district_code, pharmacy_id, buyer_id_index, registration_id, refused_attempt_id, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(alert.kind)
-    .bind(alert.district_code)
-    .bind(alert.pharmacy_id)
-    .bind(alert.buyer_id_index)
-    .bind(alert.registration_id)
-    .bind(alert.refused_attempt_id)
-    .bind(alert.detail)
+    sqlx::query!("INSERT INTO alert (alert_id, kind, district_code, pharmacy_id, buyer_id_index, registration_id, refused_attempt_id, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", id, alert.kind.as_str(), alert.district_code, alert.pharmacy_id, alert.buyer_id_index, alert.registration_id, alert.refused_attempt_id, alert.detail)
     .execute(conn)
     .await?;
     Ok(id)
@@ -130,11 +120,7 @@ pub async fn open_for_target(
     kind: AlertKind,
     target: &str,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM alert WHERE kind = $1 AND status = 'open' AND detail->>'target' = $2)",
-    )
-    .bind(kind)
-    .bind(target)
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM alert WHERE kind = $1 AND status = 'open' AND detail->>'target' = $2) AS "open!""#, kind.as_str(), target)
     .fetch_one(conn)
     .await
 }
@@ -188,8 +174,7 @@ pub async fn sweep_multi_pharmacy(
     conn: &mut PgConnection,
     threshold: i64,
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "INSERT INTO alert (alert_id, kind, district_code, pharmacy_id, buyer_id_index, detail)
+    Ok(sqlx::query!("INSERT INTO alert (alert_id, kind, district_code, pharmacy_id, buyer_id_index, detail)
          SELECT gen_random_uuid(), 'MULTI_PHARMACY', last.district_code, last.pharmacy_id, b.buyer_id_index,
                 jsonb_build_object('pharmacies', b.pharmacies, 'source', 'sweep')
          FROM (SELECT buyer_id_index, count(DISTINCT pharmacy_id) AS pharmacies FROM registration
@@ -197,9 +182,7 @@ pub async fn sweep_multi_pharmacy(
          CROSS JOIN LATERAL (SELECT district_code, pharmacy_id FROM registration r WHERE r.buyer_id_index = b.buyer_id_index
                              ORDER BY created_at DESC LIMIT 1) last
          WHERE NOT EXISTS (SELECT 1 FROM alert a WHERE a.kind = 'MULTI_PHARMACY' AND a.buyer_id_index = b.buyer_id_index
-                           AND a.created_at > now() - interval '24 hours')",
-    )
-    .bind(threshold)
+                           AND a.created_at > now() - interval '24 hours')", threshold)
     .execute(conn)
     .await?
     .rows_affected())

@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{auth::Caller, crypto::sm3, db::Statement};
@@ -462,18 +462,18 @@ pub struct Verified {
 /// and the head. Streams are checked in name order; the first break is returned.
 pub async fn verify(pool: &PgPool) -> Result<Result<Verified, Broken>, sqlx::Error> {
     use futures_util::TryStreamExt;
-    let heads: Vec<(String, i64, Vec<u8>)> =
-        sqlx::query_as("SELECT stream, seq, hash FROM audit_head ORDER BY stream")
-            .fetch_all(pool)
-            .await?;
+    let heads = sqlx::query!("SELECT stream, seq, hash FROM audit_head ORDER BY stream")
+        .fetch_all(pool)
+        .await?;
     let mut stats = Verified::default();
     // Streams with entries but no head (a head row deleted).
-    let orphan: Option<(String, i64, i64)> = sqlx::query_as(
+    let orphan = sqlx::query!(
         "SELECT l.stream, l.seq, l.audit_log_id FROM audit_log l LEFT JOIN audit_head h USING (stream)
          WHERE h.stream IS NULL ORDER BY l.stream, l.seq LIMIT 1",
     )
     .fetch_optional(pool)
-    .await?;
+    .await?
+    .map(|r| (r.stream, r.seq, r.audit_log_id));
     if let Some((stream, seq, id)) = orphan {
         return Ok(Err(Broken {
             stream,
@@ -482,19 +482,17 @@ pub async fn verify(pool: &PgPool) -> Result<Result<Verified, Broken>, sqlx::Err
             reason: "stream head missing".into(),
         }));
     }
-    for (stream, head_seq, head_hash) in heads {
+    for head in heads {
+        let (stream, head_seq, head_hash) = (head.stream, head.seq, head.hash);
         stats.streams += 1;
         let mut prev = GENESIS.to_vec();
         let mut expected_seq = 1i64;
-        let mut rows = sqlx::query(
-            "SELECT audit_log_id, seq, created_at, actor_user_id, actor_role, action, object_type, object_id, detail, prev_hash, hash
-             FROM audit_log WHERE stream = $1 ORDER BY seq",
-        )
-        .bind(&stream)
+        let mut rows = sqlx::query!("SELECT audit_log_id, seq, created_at, actor_user_id, actor_role, action, object_type, object_id, detail, prev_hash, hash
+             FROM audit_log WHERE stream = $1 ORDER BY seq", &stream)
         .fetch(pool);
         while let Some(row) = rows.try_next().await? {
-            let id: i64 = row.get("audit_log_id");
-            let seq: i64 = row.get("seq");
+            let id = row.audit_log_id;
+            let seq = row.seq;
             let broken = |reason: &str| Broken {
                 stream: stream.clone(),
                 audit_log_id: Some(id),
@@ -506,30 +504,30 @@ pub async fn verify(pool: &PgPool) -> Result<Result<Verified, Broken>, sqlx::Err
                     "expected seq {expected_seq}: an entry is missing or out of order"
                 ))));
             }
-            let stored_prev: Vec<u8> = row.get("prev_hash");
+            let stored_prev = row.prev_hash;
             if stored_prev != prev {
                 return Ok(Err(broken(
                     "previous-hash link does not match the previous entry",
                 )));
             }
-            let detail: Value = row.get("detail");
-            let actor_role: Option<String> = row.get("actor_role");
-            let object_id: Option<String> = row.get("object_id");
-            let action: String = row.get("action");
-            let object_type: String = row.get("object_type");
+            let detail = row.detail;
+            let actor_role = row.actor_role;
+            let object_id = row.object_id;
+            let action = row.action;
+            let object_type = row.object_type;
             let computed = entry_hash(
                 &prev,
                 &stream,
                 seq,
-                row.get("created_at"),
-                row.get("actor_user_id"),
+                row.created_at,
+                row.actor_user_id,
                 actor_role.as_deref(),
                 &action,
                 &object_type,
                 object_id.as_deref(),
                 &detail,
             );
-            let stored: Vec<u8> = row.get("hash");
+            let stored = row.hash;
             if stored != computed {
                 return Ok(Err(broken("content does not match its hash (edited)")));
             }

@@ -183,33 +183,32 @@ pub async fn begin(
     // Insert, or take over a key older than the retention window (free
     // again); a live key returns no row. A concurrent first use of the same
     // key waits here on the unique index until that transaction ends.
-    let fresh: Option<bool> = sqlx::query_scalar(
-        "INSERT INTO idempotency_key AS k (user_id, key, request_hash) VALUES ($1, $2, $3)
+    let fresh: Option<bool> = sqlx::query_scalar!(r#"INSERT INTO idempotency_key AS k (user_id, key, request_hash) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, key) DO UPDATE
              SET request_hash = excluded.request_hash, status_code = 0, response = NULL, sealed_secrets = NULL, created_at = now()
              WHERE k.created_at < now() - make_interval(hours => $4)
-         RETURNING true",
-    )
-    .bind(user_id)
-    .bind(&key)
-    .bind(hash)
-    .bind(RETENTION_HOURS as i32)
+         RETURNING true AS "fresh!""#, user_id, &key, hash, RETENTION_HOURS as i32)
     .fetch_optional(&mut *conn)
     .await?;
     if fresh.is_some() {
         return Ok(Begin::Fresh(Claim { user_id, key }));
     }
-    let (stored_hash, status, body, sealed): (Vec<u8>, i16, Option<Value>, Option<Vec<u8>>) =
-        sqlx::query_as(
-            "SELECT request_hash, status_code, response,
-                    CASE WHEN created_at > now() - make_interval(mins => $3) THEN sealed_secrets END
-             FROM idempotency_key WHERE user_id = $1 AND key = $2",
-        )
-        .bind(user_id)
-        .bind(&key)
-        .bind(SECRETS_TTL_MINUTES as i32)
-        .fetch_one(&mut *conn)
-        .await?;
+    let stored = sqlx::query!(
+        r#"SELECT request_hash, status_code, response,
+                  CASE WHEN created_at > now() - make_interval(mins => $3) THEN sealed_secrets END AS sealed
+           FROM idempotency_key WHERE user_id = $1 AND key = $2"#,
+        user_id,
+        &key,
+        SECRETS_TTL_MINUTES as i32
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let (stored_hash, status, body, sealed) = (
+        stored.request_hash,
+        stored.status_code,
+        stored.response,
+        stored.sealed,
+    );
     if stored_hash != hash {
         return Err(ApiError::unprocessable(
             codes::IDEMPOTENCY_KEY_REUSED,
@@ -301,12 +300,7 @@ pub async fn complete_with_secrets(
             &secrets_aad(claim.user_id, &claim.key),
         )
     });
-    sqlx::query("UPDATE idempotency_key SET status_code = $3, response = $4, sealed_secrets = $5 WHERE user_id = $1 AND key = $2")
-        .bind(claim.user_id)
-        .bind(&claim.key)
-        .bind(status as i16)
-        .bind(&stored)
-        .bind(sealed)
+    sqlx::query!("UPDATE idempotency_key SET status_code = $3, response = $4, sealed_secrets = $5 WHERE user_id = $1 AND key = $2", claim.user_id, &claim.key, status as i16, &stored, sealed)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -328,18 +322,18 @@ pub const EXPIRY_JOB: crate::group::Job = crate::group::Job {
 
 /// The `idempotency-expiry` job's work. Returns (secrets cleared, keys deleted).
 pub async fn expire(db: &sqlx::PgPool) -> Result<(u64, u64), sqlx::Error> {
-    let cleared = sqlx::query(
+    let cleared = sqlx::query!(
         "UPDATE idempotency_key SET sealed_secrets = NULL
          WHERE sealed_secrets IS NOT NULL AND created_at < now() - make_interval(mins => $1)",
+        SECRETS_TTL_MINUTES as i32
     )
-    .bind(SECRETS_TTL_MINUTES as i32)
     .execute(db)
     .await?
     .rows_affected();
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "DELETE FROM idempotency_key WHERE created_at < now() - make_interval(hours => $1)",
+        RETENTION_HOURS as i32
     )
-    .bind(RETENTION_HOURS as i32)
     .execute(db)
     .await?
     .rows_affected();

@@ -38,18 +38,19 @@ pub fn find<'a>(jobs: &'a [Job], name: &str) -> anyhow::Result<&'a Job> {
 pub async fn run_once(state: &AppState, job: &Job) -> anyhow::Result<Outcome> {
     // A session-level lock on a connection of its own, released when it closes.
     let mut lock_conn = PgConnection::connect_with(&state.db.connect_options()).await?;
-    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(lock_key(job.name))
-        .fetch_one(&mut lock_conn)
-        .await?;
+    let got: bool = sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_lock($1) AS "got!""#,
+        lock_key(job.name)
+    )
+    .fetch_one(&mut lock_conn)
+    .await?;
     if !got {
         tracing::info!("another scheduler is running this job; skipped");
         return Ok(Outcome::Skipped);
     }
     let result = (job.run)(state).await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(lock_key(job.name))
-        .execute(&mut lock_conn)
+    let _ = sqlx::query_scalar!("SELECT pg_advisory_unlock($1)", lock_key(job.name))
+        .fetch_one(&mut lock_conn)
         .await;
     let _ = lock_conn.close().await;
     let detail = result?;

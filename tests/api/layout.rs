@@ -376,3 +376,32 @@ fn the_repository_stands_alone() {
     }
     assert!(cited > 50, "only {cited} citations found");
 }
+
+/// A value an enumerated column does not allow decodes as an error, never as
+/// some default variant.
+#[tokio::test]
+async fn enumerated_columns_refuse_unknown_values() {
+    let app = spawn_app().await;
+    async fn decode<T>(app: &TestApp, value: &str) -> Result<T, sqlx::Error>
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+    {
+        sqlx::query_scalar::<_, T>("SELECT $1::text")
+            .bind(value)
+            .fetch_one(&app.db)
+            .await
+    }
+    use shared::{alerts::AlertKind, auth::Role, sales::Source};
+    assert_eq!(
+        decode::<Source>(&app, "ss_card").await.unwrap(),
+        Source::SsCard
+    );
+    assert!(decode::<Source>(&app, "passport").await.is_err());
+    assert_eq!(
+        decode::<Role>(&app, "city_admin").await.unwrap(),
+        Role::CityAdmin
+    );
+    assert!(decode::<Role>(&app, "root").await.is_err());
+    assert!(decode::<AlertKind>(&app, "MINOR_ATTEMPT").await.is_ok());
+    assert!(decode::<AlertKind>(&app, "minor_attempt").await.is_err());
+}

@@ -131,11 +131,13 @@ pub async fn set_pharmacy_status(
     id: Uuid,
     status: &str,
 ) -> Result<Option<PharmacyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "UPDATE pharmacy SET status = $2 WHERE pharmacy_id = $1 RETURNING {PHARMACY_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(status)
+    sqlx::query_as!(
+        PharmacyRow,
+        "UPDATE pharmacy SET status = $2 WHERE pharmacy_id = $1
+         RETURNING pharmacy_id, name, licence_number, uscc, uscc_flagged, district_code, address, contact_phone, status, created_at, updated_at",
+        id,
+        status
+    )
     .fetch_optional(conn)
     .await
 }

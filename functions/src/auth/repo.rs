@@ -1,12 +1,12 @@
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use shared::auth::{Caller, Role};
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserRow {
     pub user_id: Uuid,
-    pub role: String,
+    pub role: Role,
     pub display_name: String,
     pub username: Option<String>,
     pub password_hash: Option<String>,
@@ -21,8 +21,7 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn role(&self) -> Role {
-        // The column's check constraint admits only known roles.
-        Role::parse(&self.role).unwrap_or(Role::Enterprise)
+        self.role
     }
 
     pub fn caller(&self) -> Caller {
@@ -43,43 +42,51 @@ impl UserRow {
     }
 }
 
-const SELECT_USER: &str =
-    "SELECT u.user_id, u.role, u.display_name, u.username, u.password_hash, u.must_change_password,
-        u.pharmacy_id, p.name AS pharmacy_name, u.district_code,
-        coalesce(dep.organisation_id, bureau.organisation_id) AS organisation_id, u.department_id, u.status
-    FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id
-        LEFT JOIN department dep ON dep.department_id = u.department_id
-        LEFT JOIN organisation bureau ON bureau.district_code = u.district_code";
+/// `sqlx::query_as!` of a [`UserRow`] with `$where` after the one SELECT
+/// every look-up shares (checked at compile time like any `query!`).
+macro_rules! select_user {
+    ($where:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            UserRow,
+            r#"SELECT u.user_id, u.role AS "role: Role", u.display_name, u.username, u.password_hash,
+                   u.must_change_password, u.pharmacy_id, p.name AS "pharmacy_name?", u.district_code,
+                   coalesce(dep.organisation_id, bureau.organisation_id) AS organisation_id,
+                   u.department_id, u.status
+               FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id
+                   LEFT JOIN department dep ON dep.department_id = u.department_id
+                   LEFT JOIN organisation bureau ON bureau.district_code = u.district_code "#
+                + $where
+            $(, $arg)*
+        )
+    };
+}
 
 pub async fn by_username(db: &PgPool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_USER} WHERE lower(u.username) = lower($1)"
-    ))
-    .bind(username.trim())
-    .fetch_optional(db)
-    .await
+    select_user!("WHERE lower(u.username) = lower($1)", username.trim())
+        .fetch_optional(db)
+        .await
 }
 
 pub async fn by_openid(db: &PgPool, openid: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_USER} WHERE u.wechat_openid = $1"))
-        .bind(openid)
+    select_user!("WHERE u.wechat_openid = $1", openid)
         .fetch_optional(db)
         .await
 }
 
 pub async fn by_id(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_USER} WHERE u.user_id = $1"))
-        .bind(user_id)
+    select_user!("WHERE u.user_id = $1", user_id)
         .fetch_optional(conn)
         .await
 }
 
 pub async fn touch_login(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE app_user SET last_login_at = now() WHERE user_id = $1")
-        .bind(user_id)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "UPDATE app_user SET last_login_at = now() WHERE user_id = $1",
+        user_id
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Binds a WeChat account; false when the user already has one.
@@ -89,13 +96,13 @@ pub async fn bind_wechat(
     openid: &str,
     unionid: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
+    let r = sqlx::query!(
         "UPDATE app_user SET wechat_openid = $2, wechat_unionid = $3, last_login_at = now()
          WHERE user_id = $1 AND wechat_openid IS NULL AND status = 'active'",
+        user_id,
+        openid,
+        unionid
     )
-    .bind(user_id)
-    .bind(openid)
-    .bind(unionid)
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -106,11 +113,11 @@ pub async fn set_password(
     user_id: Uuid,
     hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE app_user SET password_hash = $2, must_change_password = false WHERE user_id = $1",
+        user_id,
+        hash
     )
-    .bind(user_id)
-    .bind(hash)
     .execute(conn)
     .await
     .map(|_| ())

@@ -18,11 +18,21 @@ pub struct DrugRow {
     pub active: bool,
 }
 
-const COLUMNS: &str = "drug_id, barcode, approval_number, name, strength, manufacturer, package_unit, special_category, rx_only, max_per_purchase, active";
+/// `sqlx::query_as!` of a [`DrugRow`]: the catalogue's columns, then `$rest`.
+macro_rules! select_drug {
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            DrugRow,
+            "SELECT drug_id, barcode, approval_number, name, strength, manufacturer, package_unit,
+                    special_category, rx_only, max_per_purchase, active
+             FROM drug " + $rest
+            $(, $arg)*
+        )
+    };
+}
 
 pub async fn by_barcode(db: &PgPool, barcode: &str) -> Result<Option<DrugRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM drug WHERE barcode = $1"))
-        .bind(barcode)
+    select_drug!("WHERE barcode = $1", barcode)
         .fetch_optional(db)
         .await
 }
@@ -31,12 +41,9 @@ pub async fn by_barcodes(
     conn: &mut PgConnection,
     barcodes: &[String],
 ) -> Result<Vec<DrugRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM drug WHERE barcode = ANY($1)"
-    ))
-    .bind(barcodes)
-    .fetch_all(conn)
-    .await
+    select_drug!("WHERE barcode = ANY($1)", barcodes)
+        .fetch_all(conn)
+        .await
 }
 
 /// Name (or manufacturer, approval number, barcode) contains `q`; active first.
@@ -46,17 +53,20 @@ pub async fn search(
     page: PageRequest,
 ) -> Result<(Vec<DrugRow>, i64), sqlx::Error> {
     let pattern = q.map(shared::db::contains_pattern);
-    let filter = "($1::text IS NULL OR name ILIKE $1 OR manufacturer ILIKE $1 OR approval_number ILIKE $1 OR barcode LIKE $1)";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM drug WHERE {filter}"))
-        .bind(&pattern)
-        .fetch_one(db)
-        .await?;
-    let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM drug WHERE {filter} ORDER BY active DESC, name, barcode LIMIT $2 OFFSET $3"
-    ))
-    .bind(&pattern)
-    .bind(page.limit())
-    .bind(page.offset())
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "total!" FROM drug
+           WHERE ($1::text IS NULL OR name ILIKE $1 OR manufacturer ILIKE $1 OR approval_number ILIKE $1 OR barcode LIKE $1)"#,
+        pattern.as_deref()
+    )
+    .fetch_one(db)
+    .await?;
+    let rows = select_drug!(
+        "WHERE ($1::text IS NULL OR name ILIKE $1 OR manufacturer ILIKE $1 OR approval_number ILIKE $1 OR barcode LIKE $1)
+         ORDER BY active DESC, name, barcode LIMIT $2 OFFSET $3",
+        pattern.as_deref(),
+        page.limit(),
+        page.offset()
+    )
     .fetch_all(db)
     .await?;
     Ok((rows, total))

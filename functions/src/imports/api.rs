@@ -138,9 +138,12 @@ impl ImportApi {
         let mut rejected_rows = parsed.rejected;
         let mut tx = state.db.begin().await?;
         let districts: Vec<(String, String)> =
-            sqlx::query_as("SELECT district_code, name FROM district")
+            sqlx::query!("SELECT district_code, name FROM district")
                 .fetch_all(&mut *tx)
-                .await?;
+                .await?
+                .into_iter()
+                .map(|d| (d.district_code, d.name))
+                .collect();
         let by_name: HashMap<&str, &str> = districts
             .iter()
             .map(|(c, n)| (n.as_str(), c.as_str()))
@@ -200,22 +203,11 @@ impl ImportApi {
             phones.push(p.contact_phone);
             statuses.push(p.status.as_str().to_owned());
         }
-        let inserted: Vec<bool> = sqlx::query_scalar(
-            "INSERT INTO pharmacy (pharmacy_id, name, licence_number, uscc, uscc_flagged, district_code, address, contact_phone, status)
+        let inserted: Vec<bool> = sqlx::query_scalar!(r#"INSERT INTO pharmacy (pharmacy_id, name, licence_number, uscc, uscc_flagged, district_code, address, contact_phone, status)
              SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[], $9::text[])
              ON CONFLICT (licence_number) DO UPDATE SET name = excluded.name, uscc = excluded.uscc, uscc_flagged = excluded.uscc_flagged,
                  district_code = excluded.district_code, address = excluded.address, contact_phone = excluded.contact_phone, status = excluded.status
-             RETURNING (xmax = 0)",
-        )
-        .bind(&ids)
-        .bind(&names)
-        .bind(&licences)
-        .bind(&usccs)
-        .bind(&flagged)
-        .bind(&district_codes)
-        .bind(&addresses)
-        .bind(&phones)
-        .bind(&statuses)
+             RETURNING (xmax = 0) AS "inserted!""#, &ids, &names, &licences, &usccs as &[Option<String>], &flagged, &district_codes, &addresses, &phones, &statuses)
         .fetch_all(&mut *tx)
         .await?;
         let (created, updated) = counts(&inserted);
@@ -303,25 +295,12 @@ impl ImportApi {
             active.push(d.active);
         }
         let mut tx = state.db.begin().await?;
-        let inserted: Vec<bool> = sqlx::query_scalar(
-            "INSERT INTO drug (drug_id, barcode, approval_number, name, strength, manufacturer, package_unit, special_category, rx_only, max_per_purchase, active)
+        let inserted: Vec<bool> = sqlx::query_scalar!(r#"INSERT INTO drug (drug_id, barcode, approval_number, name, strength, manufacturer, package_unit, special_category, rx_only, max_per_purchase, active)
              SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::int4[], $11::bool[])
              ON CONFLICT (barcode) DO UPDATE SET approval_number = excluded.approval_number, name = excluded.name, strength = excluded.strength,
                  manufacturer = excluded.manufacturer, package_unit = excluded.package_unit, special_category = excluded.special_category,
                  rx_only = excluded.rx_only, max_per_purchase = excluded.max_per_purchase, active = excluded.active
-             RETURNING (xmax = 0)",
-        )
-        .bind(&ids)
-        .bind(&barcodes)
-        .bind(&approvals)
-        .bind(&names)
-        .bind(&strengths)
-        .bind(&makers)
-        .bind(&units)
-        .bind(&categories)
-        .bind(&rx)
-        .bind(&caps)
-        .bind(&active)
+             RETURNING (xmax = 0) AS "inserted!""#, &ids, &barcodes, &approvals, &names, &strengths, &makers, &units, &categories, &rx, &caps as &[Option<i32>], &active)
         .fetch_all(&mut *tx)
         .await?;
         let (created, updated) = counts(&inserted);

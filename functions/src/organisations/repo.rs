@@ -1,7 +1,7 @@
 //! Queries of organisations, departments and grants.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// `organisation.kind`.
@@ -29,7 +29,18 @@ pub enum OrganisationKind {
     Other,
 }
 
-#[derive(Debug, Clone, FromRow)]
+impl OrganisationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganisationKind::City => "city",
+            OrganisationKind::District => "district",
+            OrganisationKind::Institute => "institute",
+            OrganisationKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct OrganisationRow {
     pub organisation_id: Uuid,
     pub parent_id: Option<Uuid>,
@@ -42,28 +53,34 @@ pub struct OrganisationRow {
     pub created_at: DateTime<Utc>,
 }
 
-const SELECT_ORGANISATION: &str = "SELECT o.organisation_id, o.parent_id, o.name, o.uscc, o.division_code, o.district_code, o.kind,
-        (SELECT count(*) FROM department d WHERE d.organisation_id = o.organisation_id) AS departments, o.created_at
-    FROM organisation o";
+/// `sqlx::query_as!` of an [`OrganisationRow`]: the one SELECT, then `$rest`.
+macro_rules! select_organisation {
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            OrganisationRow,
+            r#"SELECT o.organisation_id, o.parent_id, o.name, o.uscc, o.division_code, o.district_code,
+                   o.kind AS "kind: OrganisationKind",
+                   (SELECT count(*) FROM department d WHERE d.organisation_id = o.organisation_id) AS "departments!",
+                   o.created_at
+               FROM organisation o "# + $rest
+            $(, $arg)*
+        )
+    };
+}
 
 pub async fn organisations(db: &PgPool) -> Result<Vec<OrganisationRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_ORGANISATION} ORDER BY o.division_code, o.kind, o.name"
-    ))
-    .fetch_all(db)
-    .await
+    select_organisation!("ORDER BY o.division_code, o.kind, o.name")
+        .fetch_all(db)
+        .await
 }
 
 pub async fn organisation(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<OrganisationRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_ORGANISATION} WHERE o.organisation_id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    select_organisation!("WHERE o.organisation_id = $1", id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub struct NewOrganisation<'a> {
@@ -78,16 +95,16 @@ pub async fn insert_organisation(
     conn: &mut PgConnection,
     o: NewOrganisation<'_>,
 ) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO organisation (organisation_id, parent_id, name, uscc, division_code, kind)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING organisation_id",
+        Uuid::now_v7(),
+        o.parent_id,
+        o.name,
+        o.uscc,
+        o.division_code,
+        o.kind.as_str()
     )
-    .bind(Uuid::now_v7())
-    .bind(o.parent_id)
-    .bind(o.name)
-    .bind(o.uscc)
-    .bind(o.division_code)
-    .bind(o.kind)
     .fetch_one(conn)
     .await
 }
@@ -99,11 +116,13 @@ pub async fn is_within(
     id: Uuid,
     candidate: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT $2 IN (SELECT organisation_subtree($1))")
-        .bind(id)
-        .bind(candidate)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT $2 IN (SELECT organisation_subtree($1)) AS "within!""#,
+        id,
+        candidate
+    )
+    .fetch_one(conn)
+    .await
 }
 
 pub async fn update_organisation(
@@ -113,20 +132,14 @@ pub async fn update_organisation(
     parent_id: Option<Uuid>,
     uscc: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE organisation SET name = coalesce($2, name), parent_id = coalesce($3, parent_id), uscc = coalesce($4, uscc)
-         WHERE organisation_id = $1",
-    )
-    .bind(id)
-    .bind(name)
-    .bind(parent_id)
-    .bind(uscc)
+    sqlx::query!("UPDATE organisation SET name = coalesce($2, name), parent_id = coalesce($3, parent_id), uscc = coalesce($4, uscc)
+         WHERE organisation_id = $1", id, name, parent_id, uscc)
     .execute(conn)
     .await
     .map(|_| ())
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct DepartmentRow {
     pub department_id: Uuid,
     pub organisation_id: Uuid,
@@ -135,18 +148,28 @@ pub struct DepartmentRow {
     pub created_at: DateTime<Utc>,
 }
 
-const SELECT_DEPARTMENT: &str = "SELECT d.department_id, d.organisation_id, d.name,
-        (SELECT count(*) FROM app_user u WHERE u.department_id = d.department_id) AS members, d.created_at
-    FROM department d";
+/// `sqlx::query_as!` of a [`DepartmentRow`]: the one SELECT, then `$rest`.
+macro_rules! select_department {
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            DepartmentRow,
+            r#"SELECT d.department_id, d.organisation_id, d.name,
+                   (SELECT count(*) FROM app_user u WHERE u.department_id = d.department_id) AS "members!",
+                   d.created_at
+               FROM department d "# + $rest
+            $(, $arg)*
+        )
+    };
+}
 
 pub async fn departments(
     db: &PgPool,
     organisation_id: Option<Uuid>,
 ) -> Result<Vec<DepartmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT_DEPARTMENT} WHERE $1::uuid IS NULL OR d.organisation_id = $1 ORDER BY d.organisation_id, d.name"
-    ))
-    .bind(organisation_id)
+    select_department!(
+        "WHERE $1::uuid IS NULL OR d.organisation_id = $1 ORDER BY d.organisation_id, d.name",
+        organisation_id
+    )
     .fetch_all(db)
     .await
 }
@@ -155,8 +178,7 @@ pub async fn department(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<DepartmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_DEPARTMENT} WHERE d.department_id = $1"))
-        .bind(id)
+    select_department!("WHERE d.department_id = $1", id)
         .fetch_optional(conn)
         .await
 }
@@ -166,12 +188,7 @@ pub async fn insert_department(
     organisation_id: Uuid,
     name: &str,
 ) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO department (department_id, organisation_id, name) VALUES ($1, $2, $3) RETURNING department_id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(organisation_id)
-    .bind(name)
+    sqlx::query_scalar!("INSERT INTO department (department_id, organisation_id, name) VALUES ($1, $2, $3) RETURNING department_id", Uuid::now_v7(), organisation_id, name)
     .fetch_one(conn)
     .await
 }
@@ -181,15 +198,17 @@ pub async fn rename_department(
     id: Uuid,
     name: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE department SET name = $2 WHERE department_id = $1")
-        .bind(id)
-        .bind(name)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "UPDATE department SET name = $2 WHERE department_id = $1",
+        id,
+        name
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct GrantRow {
     pub grant_id: Uuid,
     pub user_id: Uuid,
@@ -200,11 +219,12 @@ pub struct GrantRow {
 }
 
 pub async fn grants(db: &PgPool, user_id: Option<Uuid>) -> Result<Vec<GrantRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        GrantRow,
         "SELECT grant_id, user_id, item_code, business_line, step, created_at FROM approval_grant
          WHERE $1::uuid IS NULL OR user_id = $1 ORDER BY user_id, created_at",
+        user_id
     )
-    .bind(user_id)
     .fetch_all(db)
     .await
 }
@@ -221,17 +241,18 @@ pub async fn insert_grant(
     conn: &mut PgConnection,
     g: NewGrant<'_>,
 ) -> Result<GrantRow, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        GrantRow,
         "INSERT INTO approval_grant (grant_id, user_id, item_code, business_line, step, created_by)
          VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING grant_id, user_id, item_code, business_line, step, created_at",
+        Uuid::now_v7(),
+        g.user_id,
+        g.item_code,
+        g.business_line,
+        g.step,
+        g.created_by
     )
-    .bind(Uuid::now_v7())
-    .bind(g.user_id)
-    .bind(g.item_code)
-    .bind(g.business_line)
-    .bind(g.step)
-    .bind(g.created_by)
     .fetch_one(conn)
     .await
 }
@@ -239,8 +260,7 @@ pub async fn insert_grant(
 /// Deletes a grant; returns whether there was one.
 pub async fn delete_grant(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
     Ok(
-        sqlx::query("DELETE FROM approval_grant WHERE grant_id = $1")
-            .bind(id)
+        sqlx::query!("DELETE FROM approval_grant WHERE grant_id = $1", id)
             .execute(conn)
             .await?
             .rows_affected()
@@ -253,8 +273,7 @@ pub async fn role_of(
     conn: &mut PgConnection,
     user_id: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT role FROM app_user WHERE user_id = $1")
-        .bind(user_id)
+    sqlx::query_scalar!("SELECT role FROM app_user WHERE user_id = $1", user_id)
         .fetch_optional(conn)
         .await
 }

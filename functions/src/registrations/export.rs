@@ -15,7 +15,10 @@ use shared::{
     AppState,
     auth::{Scope, scope::scoped_select},
     domain::{ResidentIdNumber, mask_id_number, mask_name},
-    sales::read::{Filter, SCOPE, push_filters},
+    sales::{
+        Source,
+        read::{Filter, SCOPE, push_filters},
+    },
     time::to_china,
 };
 
@@ -53,7 +56,7 @@ struct ExportRow {
     clerk_name: String,
     buyer_id_enc: Vec<u8>,
     buyer_name_enc: Vec<u8>,
-    source: String,
+    source: Source,
     items: Option<String>,
     total_packages: i32,
     prescription_no: Option<String>,
@@ -107,10 +110,10 @@ fn cells(state: &AppState, r: ExportRow, unmask: bool) -> [String; 15] {
         parsed
             .map(|p| p.age_on(sale_date).to_string())
             .unwrap_or_default(),
-        match r.source.as_str() {
-            "id_card" => "身份证",
-            "ss_card" => "社保卡",
-            _ => "手工录入",
+        match r.source {
+            Source::IdCard => "身份证",
+            Source::SsCard => "社保卡",
+            Source::Manual => "手工录入",
         }
         .to_owned(),
         r.items.unwrap_or_default(),

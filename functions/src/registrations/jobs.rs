@@ -22,8 +22,7 @@ async fn retention(state: &AppState) -> anyhow::Result<serde_json::Value> {
     let mut archived = 0u64;
     loop {
         let mut tx = state.db.begin().await?;
-        let moved: Vec<Uuid> = sqlx::query_scalar(
-            "INSERT INTO registration_archive (registration_id, pharmacy_id, district_code, created_at, record)
+        let moved: Vec<Uuid> = sqlx::query_scalar!("INSERT INTO registration_archive (registration_id, pharmacy_id, district_code, created_at, record)
              SELECT r.registration_id, r.pharmacy_id, r.district_code, r.created_at,
                     to_jsonb(r) || jsonb_build_object('items', (SELECT coalesce(jsonb_agg(to_jsonb(i) ORDER BY i.line_no), '[]'::jsonb)
                                                                 FROM registration_item i WHERE i.registration_id = r.registration_id))
@@ -31,20 +30,20 @@ async fn retention(state: &AppState) -> anyhow::Result<serde_json::Value> {
              WHERE r.created_at < now() - make_interval(years => $1)
              ORDER BY r.created_at LIMIT 1000
              FOR UPDATE SKIP LOCKED
-             RETURNING registration_id",
-        )
-        .bind(years)
+             RETURNING registration_id", years)
         .fetch_all(&mut *tx)
         .await?;
         if moved.is_empty() {
             tx.commit().await?;
             break;
         }
-        let deleted = sqlx::query("DELETE FROM registration WHERE registration_id = ANY($1)")
-            .bind(&moved)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let deleted = sqlx::query!(
+            "DELETE FROM registration WHERE registration_id = ANY($1)",
+            &moved
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if deleted != moved.len() as u64 {
             tx.rollback().await?;
             anyhow::bail!(

@@ -11,6 +11,7 @@ use shared::{
     AppState,
     domain::{mask_id_number, mask_name},
     group::{Entity, Payload},
+    sales::Source,
     time::to_china,
 };
 
@@ -36,7 +37,6 @@ pub const REGISTRATION: Entity = Entity {
     payload: |r| Box::pin(registrations(r.state, r.conn, r.keys, r.pii_full)),
 };
 
-#[derive(sqlx::FromRow)]
 struct Row {
     registration_id: Uuid,
     pharmacy_id: Uuid,
@@ -45,14 +45,11 @@ struct Row {
     district_code: String,
     buyer_id_enc: Vec<u8>,
     buyer_name_enc: Vec<u8>,
-    source: String,
+    source: Source,
     prescription_no: Option<String>,
     total_packages: i32,
     created_at: chrono::DateTime<chrono::Utc>,
 }
-
-/// registration, barcode, approval number, quantity, batch number, traceability code
-type ItemRow = (Uuid, String, String, i32, Option<String>, Option<String>);
 
 async fn registrations(
     state: &AppState,
@@ -61,25 +58,26 @@ async fn registrations(
     pii_full: bool,
 ) -> anyhow::Result<Payload> {
     let ids: Vec<Uuid> = keys.iter().filter_map(|k| k.parse().ok()).collect();
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.registration_id, r.pharmacy_id, p.licence_number, p.uscc, r.district_code, r.buyer_id_enc, r.buyer_name_enc,
-                r.source, r.prescription_no, r.total_packages, r.created_at
-         FROM registration r JOIN pharmacy p ON p.pharmacy_id = r.pharmacy_id WHERE r.registration_id = ANY($1)",
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT r.registration_id, r.pharmacy_id, p.licence_number, p.uscc, r.district_code, r.buyer_id_enc, r.buyer_name_enc,
+                r.source AS "source: Source", r.prescription_no, r.total_packages, r.created_at
+         FROM registration r JOIN pharmacy p ON p.pharmacy_id = r.pharmacy_id WHERE r.registration_id = ANY($1)"#,
+        &ids
     )
-    .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
     let mut items: HashMap<Uuid, Vec<Value>> = HashMap::new();
-    let item_rows: Vec<ItemRow> = sqlx::query_as(
+    let item_rows = sqlx::query!(
         "SELECT i.registration_id, i.barcode, d.approval_number, i.quantity, i.batch_no, i.trace_code
          FROM registration_item i JOIN drug d ON d.drug_id = i.drug_id WHERE i.registration_id = ANY($1) ORDER BY i.registration_id, i.line_no",
+        &ids
     )
-    .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
-    for (id, barcode, approval_number, quantity, batch_no, trace_code) in item_rows {
-        items.entry(id).or_default().push(json!({
-            "barcode": barcode, "approval_number": approval_number, "quantity": quantity, "batch_no": batch_no, "trace_code": trace_code,
+    for i in item_rows {
+        items.entry(i.registration_id).or_default().push(json!({
+            "barcode": i.barcode, "approval_number": i.approval_number, "quantity": i.quantity, "batch_no": i.batch_no, "trace_code": i.trace_code,
         }));
     }
     let mut out = HashMap::with_capacity(keys.len());
@@ -106,7 +104,7 @@ async fn registrations(
                 "district_code": r.district_code,
                 "buyer_name": if pii_full { name } else { mask_name(&name) },
                 "buyer_id_number": if pii_full { id_number } else { mask_id_number(&id_number) },
-                "source": r.source,
+                "source": r.source.as_str(),
                 "prescription_no": r.prescription_no,
                 "total_packages": r.total_packages,
                 "items": items.remove(&r.registration_id).unwrap_or_default(),

@@ -124,8 +124,7 @@ pub async fn sale_facts(
 /// two pharmacies cannot both slip under the window limit.
 pub async fn lock_buyer(conn: &mut PgConnection, index: &[u8]) -> Result<(), sqlx::Error> {
     let key = i64::from_be_bytes(index[..8].try_into().expect("blind index is 32 bytes"));
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(key)
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", key)
         .execute(conn)
         .await
         .map(|_| ())

@@ -38,7 +38,7 @@ impl From<StaffRow> for Staff {
     fn from(r: StaffRow) -> Staff {
         Staff {
             id: r.user_id,
-            role: Role::parse(&r.role).unwrap_or(Role::Clerk),
+            role: r.role,
             display_name: r.display_name,
             phone: r.phone,
             bound: r.bound,
@@ -246,7 +246,7 @@ impl StaffApi {
         let row = repo::get(&mut tx, pharmacy_id, id.0)
             .await?
             .ok_or_else(staff_not_found)?;
-        if row.role != "clerk" {
+        if row.role != Role::Clerk {
             return Err(ApiError::forbidden()
                 .with_code(codes::CANNOT_REMOVE_MANAGER, "店长只能由市局管理员调整"));
         }

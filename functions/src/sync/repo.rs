@@ -17,18 +17,19 @@ pub struct TargetStatus {
 }
 
 pub async fn status(db: &PgPool, target: &str) -> Result<TargetStatus, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT
-            (SELECT count(*) FROM sync_delivery WHERE target = $1 AND status = 'pending') AS pending,
+    sqlx::query_as!(
+        TargetStatus,
+        r#"SELECT
+            (SELECT count(*) FROM sync_delivery WHERE target = $1 AND status = 'pending') AS "pending!",
             coalesce((SELECT extract(epoch FROM now() - min(o.created_at))::bigint
                       FROM sync_delivery d JOIN outbox o ON o.outbox_id = d.outbox_id
-                      WHERE d.target = $1 AND d.status = 'pending'), 0) AS oldest_pending_secs,
-            (SELECT count(*) FROM sync_delivery WHERE target = $1 AND status = 'delivered' AND delivered_at > now() - interval '1 hour') AS delivered_last_hour,
-            (SELECT count(*) FROM sync_batch WHERE target = $1 AND outcome = 'failed' AND created_at > now() - interval '1 hour') AS failed_batches_last_hour,
-            (SELECT count(*) FROM sync_delivery WHERE target = $1 AND status = 'dead') AS dead_letters,
-            (SELECT count(*) FROM sync_delivery WHERE target = $1 AND status = 'rejected') AS rejected",
+                      WHERE d.target = $1 AND d.status = 'pending'), 0) AS "oldest_pending_secs!",
+            (SELECT count(*) FROM sync_delivery WHERE target = $1 AND status = 'delivered' AND delivered_at > now() - interval '1 hour') AS "delivered_last_hour!",
+            (SELECT count(*) FROM sync_batch WHERE target = $1 AND outcome = 'failed' AND created_at > now() - interval '1 hour') AS "failed_batches_last_hour!",
+            (SELECT count(*) FROM sync_delivery WHERE target = $1 AND status = 'dead') AS "dead_letters!",
+            (SELECT count(*) FROM sync_delivery WHERE target = $1 AND status = 'rejected') AS "rejected!""#,
+        target
     )
-    .bind(target)
     .fetch_one(db)
     .await
 }
@@ -53,19 +54,20 @@ pub async fn batches(
     target: Option<&str>,
     page: PageRequest,
 ) -> Result<(Vec<BatchRow>, i64), sqlx::Error> {
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM sync_batch WHERE ($1::text IS NULL OR target = $1)",
+    let total: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "total!" FROM sync_batch WHERE ($1::text IS NULL OR target = $1)"#,
+        target
     )
-    .bind(target)
     .fetch_one(db)
     .await?;
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        BatchRow,
         "SELECT batch_id, target, records, bytes, duration_ms, http_status, outcome, accepted, rejected, error, created_at
          FROM sync_batch WHERE ($1::text IS NULL OR target = $1) ORDER BY created_at DESC, batch_id DESC LIMIT $2 OFFSET $3",
+        target,
+        page.limit(),
+        page.offset()
     )
-    .bind(target)
-    .bind(page.limit())
-    .bind(page.offset())
     .fetch_all(db)
     .await?;
     Ok((rows, total))
@@ -86,19 +88,20 @@ pub async fn returns(
     target: Option<&str>,
     page: PageRequest,
 ) -> Result<(Vec<ReturnRow>, i64), sqlx::Error> {
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM sync_return WHERE ($1::text IS NULL OR target = $1)",
+    let total: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "total!" FROM sync_return WHERE ($1::text IS NULL OR target = $1)"#,
+        target
     )
-    .bind(target)
     .fetch_one(db)
     .await?;
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        ReturnRow,
         "SELECT sync_return_id, target, outbox_id, record_key, reason, created_at
          FROM sync_return WHERE ($1::text IS NULL OR target = $1) ORDER BY created_at DESC, sync_return_id DESC LIMIT $2 OFFSET $3",
+        target,
+        page.limit(),
+        page.offset()
     )
-    .bind(target)
-    .bind(page.limit())
-    .bind(page.offset())
     .fetch_all(db)
     .await?;
     Ok((rows, total))

@@ -153,17 +153,18 @@ impl Worker {
         // Claimed from the pending index alone (a join here let the planner
         // walk the whole outbox); one entity per batch: that of the oldest
         // claimed record — the others stay pending, unlocked at commit.
-        let mut claimed: Vec<Claimed> = sqlx::query_as(
-            "WITH claimed AS (
+        let mut claimed = sqlx::query_as!(
+            Claimed,
+            r#"WITH claimed AS (
                  SELECT outbox_id, attempts FROM sync_delivery
                  WHERE target = $1 AND status = 'pending' AND next_attempt_at <= now()
                  ORDER BY outbox_id LIMIT $2
                  FOR UPDATE SKIP LOCKED)
-             SELECT c.outbox_id, o.entity, o.entity_key, o.op, c.attempts
-             FROM claimed c JOIN outbox o ON o.outbox_id = c.outbox_id ORDER BY c.outbox_id",
+             SELECT c.outbox_id AS "outbox_id!", o.entity, o.entity_key, o.op, c.attempts AS "attempts!"
+             FROM claimed c JOIN outbox o ON o.outbox_id = c.outbox_id ORDER BY c.outbox_id"#,
+            &t.name,
+            t.batch_size as i64
         )
-        .bind(&t.name)
-        .bind(t.batch_size as i64)
         .fetch_all(&mut *tx)
         .await?;
         if let Some(first) = claimed.first() {
@@ -274,20 +275,8 @@ impl Worker {
         round.rejected = settled.rejected.len();
         round.failed = settled.retried.len();
         round.dead = settled.retried.iter().filter(|r| r.dead).count();
-        sqlx::query(
-            "INSERT INTO sync_batch (batch_id, target, records, bytes, duration_ms, http_status, outcome, accepted, rejected, error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(batch_id)
-        .bind(&t.name)
-        .bind(claimed.len() as i32)
-        .bind(body.len() as i32)
-        .bind(duration_ms)
-        .bind(http_status)
-        .bind(outcome)
-        .bind(round.delivered as i32)
-        .bind(round.rejected as i32)
-        .bind(&error)
+        sqlx::query!("INSERT INTO sync_batch (batch_id, target, records, bytes, duration_ms, http_status, outcome, accepted, rejected, error)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", batch_id, &t.name, claimed.len() as i32, body.len() as i32, duration_ms, http_status, outcome, round.delivered as i32, round.rejected as i32, error.as_deref())
         .execute(&mut *tx)
         .await?;
         if round.dead > 0 {
@@ -404,13 +393,8 @@ impl Settled {
         batch_id: Uuid,
     ) -> anyhow::Result<()> {
         if !self.delivered.is_empty() {
-            sqlx::query(
-                "UPDATE sync_delivery SET status = 'delivered', batch_id = $3, last_error = NULL, delivered_at = now()
-                 WHERE target = $1 AND outbox_id = ANY($2)",
-            )
-            .bind(target)
-            .bind(&self.delivered)
-            .bind(batch_id)
+            sqlx::query!("UPDATE sync_delivery SET status = 'delivered', batch_id = $3, last_error = NULL, delivered_at = now()
+                 WHERE target = $1 AND outbox_id = ANY($2)", target, &self.delivered, batch_id)
             .execute(&mut *tx)
             .await?;
         }
@@ -418,19 +402,12 @@ impl Settled {
             let ids: Vec<i64> = self.rejected.iter().map(|r| r.0).collect();
             let keys: Vec<&str> = self.rejected.iter().map(|r| r.1.as_str()).collect();
             let reasons: Vec<&str> = self.rejected.iter().map(|r| r.2.as_str()).collect();
-            sqlx::query(
-                "WITH r AS (SELECT * FROM unnest($2::int8[], $3::text[], $4::text[]) AS r(outbox_id, record_key, reason)),
+            sqlx::query!("WITH r AS (SELECT * FROM unnest($2::int8[], $3::text[], $4::text[]) AS r(outbox_id, record_key, reason)),
                  marked AS (
                      UPDATE sync_delivery d SET status = 'rejected', batch_id = $5, last_error = r.reason
                      FROM r WHERE d.target = $1 AND d.outbox_id = r.outbox_id)
                  INSERT INTO sync_return (target, outbox_id, record_key, reason)
-                 SELECT $1, outbox_id, record_key, reason FROM r",
-            )
-            .bind(target)
-            .bind(&ids)
-            .bind(&keys)
-            .bind(&reasons)
-            .bind(batch_id)
+                 SELECT $1, outbox_id, record_key, reason FROM r", target, &ids, &keys as &[&str], &reasons as &[&str], batch_id)
             .execute(&mut *tx)
             .await?;
         }
@@ -441,19 +418,11 @@ impl Settled {
             let next: Vec<chrono::DateTime<Utc>> =
                 self.retried.iter().map(|r| r.next_attempt_at).collect();
             let reasons: Vec<&str> = self.retried.iter().map(|r| r.reason.as_str()).collect();
-            sqlx::query(
-                "UPDATE sync_delivery d SET attempts = r.attempts, status = CASE WHEN r.dead THEN 'dead' ELSE 'pending' END,
+            sqlx::query!("UPDATE sync_delivery d SET attempts = r.attempts, status = CASE WHEN r.dead THEN 'dead' ELSE 'pending' END,
                      next_attempt_at = r.next_attempt_at, last_error = r.reason
                  FROM unnest($2::int8[], $3::int4[], $4::bool[], $5::timestamptz[], $6::text[])
                      AS r(outbox_id, attempts, dead, next_attempt_at, reason)
-                 WHERE d.target = $1 AND d.outbox_id = r.outbox_id",
-            )
-            .bind(target)
-            .bind(&ids)
-            .bind(&attempts)
-            .bind(&dead)
-            .bind(&next)
-            .bind(&reasons)
+                 WHERE d.target = $1 AND d.outbox_id = r.outbox_id", target, &ids, &attempts, &dead, &next, &reasons as &[&str])
             .execute(&mut *tx)
             .await?;
         }
@@ -469,15 +438,9 @@ pub async fn replay(
     from: chrono::DateTime<Utc>,
     to: chrono::DateTime<Utc>,
 ) -> anyhow::Result<u64> {
-    let n = sqlx::query(
-        "INSERT INTO sync_delivery (target, outbox_id)
+    let n = sqlx::query!("INSERT INTO sync_delivery (target, outbox_id)
          SELECT $1, o.outbox_id FROM outbox o WHERE o.entity = ANY($2) AND o.created_at >= $3 AND o.created_at < $4
-         ON CONFLICT (target, outbox_id) DO UPDATE SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL",
-    )
-    .bind(&target.name)
-    .bind(&target.entities)
-    .bind(from)
-    .bind(to)
+         ON CONFLICT (target, outbox_id) DO UPDATE SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL", &target.name, &target.entities, from, to)
     .execute(&state.db)
     .await?
     .rows_affected();

@@ -50,7 +50,7 @@ impl From<UserRow> for UserView {
     fn from(u: UserRow) -> Self {
         UserView {
             id: u.user_id,
-            role: Role::parse(&u.role).unwrap_or(Role::Enterprise),
+            role: u.role,
             name: u.display_name,
             username: u.username,
             phone: u.phone,
@@ -436,7 +436,7 @@ impl UsersApi {
             changes.push("reset_password".into());
         }
         let mut invite_code = None;
-        if body.reissue_invite && !Role::parse(&user.role).is_some_and(Role::signs_in_with_wechat) {
+        if body.reissue_invite && !user.role.signs_in_with_wechat() {
             return Err(invite_not_allowed());
         }
         if body.reissue_invite {
@@ -446,7 +446,7 @@ impl UsersApi {
             changes.push("reissue_invite".into());
         }
         if let Some(department) = body.department_id {
-            if user.role != "approver" {
+            if user.role != Role::Approver {
                 return Err(bad(
                     "department_id",
                     codes::NOT_ALLOWED,

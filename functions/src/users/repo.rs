@@ -2,12 +2,12 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection, PgPool, QueryBuilder};
 use uuid::Uuid;
 
-use shared::paging::PageRequest;
+use shared::{auth::Role, paging::PageRequest};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
     pub user_id: Uuid,
-    pub role: String,
+    pub role: Role,
     pub display_name: String,
     pub username: Option<String>,
     pub phone: Option<String>,
@@ -84,10 +84,18 @@ pub async fn list(
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE u.user_id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    // [`SELECT`], checked at compile time.
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT u.user_id, u.role AS "role: Role", u.display_name, u.username, u.phone, u.pharmacy_id,
+               p.name AS "pharmacy_name?", u.district_code, u.department_id, u.status,
+               u.wechat_openid IS NOT NULL AS "bound!", u.must_change_password, u.last_login_at, u.created_at
+           FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id
+           WHERE u.user_id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 pub struct NewUser<'a> {
@@ -102,19 +110,8 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert(conn: &mut PgConnection, u: NewUser<'_>) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO app_user (user_id, role, display_name, username, password_hash, must_change_password, pharmacy_id, district_code, phone, department_id)
-         VALUES ($1, $2, $3, $4, $5, $5 IS NOT NULL, $6, $7, $8, $9) RETURNING user_id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(u.role)
-    .bind(u.display_name)
-    .bind(u.username)
-    .bind(u.password_hash)
-    .bind(u.pharmacy_id)
-    .bind(u.district_code)
-    .bind(u.phone)
-    .bind(u.department_id)
+    sqlx::query_scalar!("INSERT INTO app_user (user_id, role, display_name, username, password_hash, must_change_password, pharmacy_id, district_code, phone, department_id)
+         VALUES ($1, $2, $3, $4, $5::text, $5::text IS NOT NULL, $6, $7, $8, $9) RETURNING user_id", Uuid::now_v7(), u.role, u.display_name, u.username, u.password_hash, u.pharmacy_id, u.district_code, u.phone, u.department_id)
     .fetch_one(conn)
     .await
 }
@@ -125,14 +122,14 @@ pub async fn set_status(
     status: &str,
 ) -> Result<(), sqlx::Error> {
     // A deactivated account also frees its WeChat binding.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE app_user SET status = $2,
              wechat_openid = CASE WHEN $2 = 'inactive' THEN NULL ELSE wechat_openid END,
              wechat_unionid = CASE WHEN $2 = 'inactive' THEN NULL ELSE wechat_unionid END
          WHERE user_id = $1",
+        id,
+        status
     )
-    .bind(id)
-    .bind(status)
     .execute(conn)
     .await
     .map(|_| ())
@@ -143,21 +140,21 @@ pub async fn reset_password(
     id: Uuid,
     hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE app_user SET password_hash = $2, must_change_password = true WHERE user_id = $1",
+        id,
+        hash
     )
-    .bind(id)
-    .bind(hash)
     .execute(conn)
     .await
     .map(|_| ())
 }
 
 pub async fn unbind_wechat(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE app_user SET wechat_openid = NULL, wechat_unionid = NULL WHERE user_id = $1",
+        id
     )
-    .bind(id)
     .execute(conn)
     .await
     .map(|_| ())
@@ -169,10 +166,7 @@ pub async fn update_profile(
     name: Option<&str>,
     phone: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE app_user SET display_name = coalesce($2, display_name), phone = coalesce($3, phone) WHERE user_id = $1")
-        .bind(id)
-        .bind(name)
-        .bind(phone)
+    sqlx::query!("UPDATE app_user SET display_name = coalesce($2, display_name), phone = coalesce($3, phone) WHERE user_id = $1", id, name, phone)
         .execute(conn)
         .await
         .map(|_| ())
@@ -184,10 +178,12 @@ pub async fn set_department(
     id: Uuid,
     department_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE app_user SET department_id = $2 WHERE user_id = $1")
-        .bind(id)
-        .bind(department_id)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "UPDATE app_user SET department_id = $2 WHERE user_id = $1",
+        id,
+        department_id
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
 }

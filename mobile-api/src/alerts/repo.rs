@@ -91,10 +91,7 @@ pub async fn resolve(
     by: Uuid,
     note: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE alert SET status = 'resolved', resolved_at = now(), resolved_by = $2, resolution_note = $3 WHERE alert_id = $1")
-        .bind(id)
-        .bind(by)
-        .bind(note)
+    sqlx::query!("UPDATE alert SET status = 'resolved', resolved_at = now(), resolved_by = $2, resolution_note = $3 WHERE alert_id = $1", id, by, note)
         .execute(conn)
         .await
         .map(|_| ())

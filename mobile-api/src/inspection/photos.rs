@@ -96,9 +96,12 @@ async fn serve(
     id: Uuid,
     thumbnail: bool,
 ) -> Result<Image, ApiError> {
-    let row: PhotoRow = sqlx::query_as("SELECT uploaded_by, district_code, inspection_id, object_key, thumbnail_key FROM inspection_photo WHERE photo_id = $1")
-        .bind(id)
-        .fetch_optional(&state.db)
+    let row = sqlx::query_as!(
+        PhotoRow,
+        "SELECT uploaded_by, district_code, inspection_id, object_key, thumbnail_key FROM inspection_photo WHERE photo_id = $1",
+        id
+    )
+    .fetch_optional(&state.db)
         .await?
         .filter(|r| visible(r, auth))
         .ok_or_else(not_found)?;
@@ -145,18 +148,8 @@ impl PhotosApi {
             .await
             .map_err(storage_error)?;
         let mut tx = state.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO inspection_photo (photo_id, uploaded_by, district_code, object_key, thumbnail_key, width, height, bytes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(auth.user_id)
-        .bind(&auth.district_code)
-        .bind(&object_key)
-        .bind(&thumbnail_key)
-        .bind(processed.width as i32)
-        .bind(processed.height as i32)
-        .bind(bytes as i32)
+        sqlx::query!("INSERT INTO inspection_photo (photo_id, uploaded_by, district_code, object_key, thumbnail_key, width, height, bytes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", id, auth.user_id, auth.district_code.as_deref(), &object_key, &thumbnail_key, processed.width as i32, processed.height as i32, bytes as i32)
         .execute(&mut *tx)
         .await?;
         Entry::by(&auth.0, Action::InspectionPhotoUpload)

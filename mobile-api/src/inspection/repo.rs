@@ -93,11 +93,12 @@ pub async fn refused_recent(
     conn: &mut PgConnection,
     pharmacy_id: Uuid,
 ) -> Result<Vec<RefusedRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        RefusedRow,
         "SELECT refused_attempt_id, code, clerk_user_id, detail, created_at FROM refused_attempt
          WHERE pharmacy_id = $1 AND created_at > now() - interval '30 days' ORDER BY created_at DESC LIMIT 100",
+        pharmacy_id
     )
-    .bind(pharmacy_id)
     .fetch_all(conn)
     .await
 }
@@ -150,10 +151,17 @@ pub async fn inspection(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<InspectionRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_INSPECTION} WHERE i.inspection_id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    // [`SELECT_INSPECTION`], checked at compile time.
+    sqlx::query_as!(
+        InspectionRow,
+        "SELECT i.inspection_id, i.pharmacy_id, p.name AS pharmacy_name, i.district_code, i.inspector_id,
+                u.display_name AS inspector_name, i.result, i.findings, i.disposition, i.inspected_at, i.created_at
+         FROM inspection i JOIN pharmacy p ON p.pharmacy_id = i.pharmacy_id JOIN app_user u ON u.user_id = i.inspector_id
+         WHERE i.inspection_id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 pub struct NewInspection<'a> {
@@ -168,18 +176,8 @@ pub struct NewInspection<'a> {
 
 pub async fn insert(conn: &mut PgConnection, n: NewInspection<'_>) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO inspection (inspection_id, pharmacy_id, district_code, inspector_id, result, findings, disposition, inspected_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(n.pharmacy_id)
-    .bind(n.district_code)
-    .bind(n.inspector_id)
-    .bind(n.result)
-    .bind(n.findings)
-    .bind(n.disposition)
-    .bind(n.inspected_at)
+    sqlx::query!("INSERT INTO inspection (inspection_id, pharmacy_id, district_code, inspector_id, result, findings, disposition, inspected_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", id, n.pharmacy_id, n.district_code, n.inspector_id, n.result, n.findings, n.disposition, n.inspected_at)
     .execute(conn)
     .await?;
     Ok(id)
@@ -193,14 +191,14 @@ pub async fn attach_photos(
     district: &str,
     photos: &[Uuid],
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE inspection_photo SET inspection_id = $1, district_code = $3
          WHERE photo_id = ANY($4) AND uploaded_by = $2 AND inspection_id IS NULL",
+        inspection_id,
+        uploader,
+        district,
+        photos
     )
-    .bind(inspection_id)
-    .bind(uploader)
-    .bind(district)
-    .bind(photos)
     .execute(conn)
     .await?
     .rows_affected())
@@ -210,8 +208,15 @@ pub async fn photos_of(
     conn: &mut PgConnection,
     inspection_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
-    sqlx::query_as("SELECT inspection_id, photo_id FROM inspection_photo WHERE inspection_id = ANY($1) ORDER BY created_at")
-        .bind(inspection_ids)
-        .fetch_all(conn)
-        .await
+    let rows = sqlx::query!(
+        r#"SELECT inspection_id AS "inspection_id!", photo_id FROM inspection_photo
+           WHERE inspection_id = ANY($1) ORDER BY created_at"#,
+        inspection_ids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.inspection_id, r.photo_id))
+        .collect())
 }

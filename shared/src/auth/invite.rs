@@ -37,17 +37,11 @@ pub async fn issue(
     user_id: Uuid,
     created_by: Option<Uuid>,
 ) -> Result<String, sqlx::Error> {
-    sqlx::query("UPDATE invite SET expires_at = now() WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()")
-        .bind(user_id)
+    sqlx::query!("UPDATE invite SET expires_at = now() WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()", user_id)
         .execute(&mut *conn)
         .await?;
     let code = generate_code();
-    sqlx::query("INSERT INTO invite (invite_id, user_id, code_hash, expires_at, created_by) VALUES ($1, $2, $3, $4, $5)")
-        .bind(Uuid::new_v4())
-        .bind(user_id)
-        .bind(code_hash(pii, &code))
-        .bind(Utc::now() + Duration::hours(TTL_HOURS))
-        .bind(created_by)
+    sqlx::query!("INSERT INTO invite (invite_id, user_id, code_hash, expires_at, created_by) VALUES ($1, $2, $3, $4, $5)", Uuid::new_v4(), user_id, code_hash(pii, &code), Utc::now() + Duration::hours(TTL_HOURS), created_by)
         .execute(&mut *conn)
         .await?;
     Ok(code)
@@ -59,12 +53,12 @@ pub async fn redeem(
     pii: &PiiCipher,
     code: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE invite SET used_at = now()
          WHERE code_hash = $1 AND used_at IS NULL AND expires_at > now()
          RETURNING user_id",
+        code_hash(pii, code)
     )
-    .bind(code_hash(pii, code))
     .fetch_optional(&mut *conn)
     .await
 }

@@ -22,9 +22,12 @@ use uuid::Uuid;
 pub use guard::*;
 pub use scope::Scope;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, poem_openapi::Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
+)]
 #[serde(rename_all = "snake_case")]
 #[oai(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Role {
     /// 店员
     Clerk,

@@ -22,12 +22,12 @@ pub async fn packages_in_window(
     index: &[u8],
     days: u32,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT coalesce(sum(total_packages), 0)::bigint FROM registration
-         WHERE buyer_id_index = $1 AND created_at > now() - make_interval(days => $2)",
+    sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(total_packages), 0)::bigint AS "packages!" FROM registration
+         WHERE buyer_id_index = $1 AND created_at > now() - make_interval(days => $2)"#,
+        index,
+        days as i32
     )
-    .bind(index)
-    .bind(days as i32)
     .fetch_one(conn)
     .await
 }
