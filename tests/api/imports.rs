@@ -267,3 +267,52 @@ async fn drugs_import_from_xlsx_and_ten_thousand_rows() {
     assert_eq!(r["created"], 10_000, "{}", r["rejected"]);
     assert_eq!(r["rejected"].as_array().unwrap().len(), 0);
 }
+
+/// Applying an import is a plain function: parse a file, apply it to the
+/// database without HTTP, and the rows and the audit entry are there (or, in
+/// a dry run, nothing is).
+#[tokio::test]
+async fn an_import_applies_without_http() {
+    let app = spawn_app().await;
+    let token = app.login("admin").await;
+    let admin = app.state.sessions.authenticate(&token).await.unwrap();
+    let sheet =
+        functions::imports::read_sheet(PHARMACIES_CSV.as_bytes(), Some("药店.csv")).unwrap();
+    let pharmacies = || async {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM pharmacy")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        count
+    };
+    let before = pharmacies().await;
+    for dry_run in [true, false] {
+        let parsed = functions::imports::parse_pharmacies(&sheet).unwrap();
+        let applied = functions::imports::apply::pharmacies(
+            &app.db,
+            &admin,
+            parsed.records,
+            parsed.rejected,
+            dry_run,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (applied.created, applied.updated),
+            (2, 0),
+            "dry run {dry_run}"
+        );
+        // The unknown district and the broken rows are refused, each with its row.
+        let mut rows: Vec<usize> = applied.rejected.iter().map(|r| r.row).collect();
+        rows.sort();
+        assert_eq!(rows, [4, 5, 6]);
+        let expected = if dry_run { before } else { before + 2 };
+        assert_eq!(pharmacies().await, expected);
+    }
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'pharmacy.import'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1, "the dry run left no audit entry");
+}

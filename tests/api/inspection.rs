@@ -454,3 +454,57 @@ async fn inspection_photos_lose_their_location_and_follow_the_inspection() {
         403
     );
 }
+
+/// Recording an inspection is a plain function in a transaction: outside
+/// the inspector's district the pharmacy is not found, and a refused photo
+/// leaves nothing once the transaction rolls back.
+#[tokio::test]
+async fn an_inspection_is_recorded_without_http() {
+    use mobile_api::inspection::api::{
+        Disposition, InspectionResult, NewInspection, record_inspection,
+    };
+    let app = spawn_app().await;
+    let token = app.login("inspector").await;
+    let inspector = app.state.sessions.authenticate(&token).await.unwrap();
+    let body = |photo_keys: Vec<uuid::Uuid>| NewInspection {
+        result: InspectionResult::Compliant,
+        findings: String::new(),
+        disposition: Disposition::None,
+        photo_keys,
+        inspected_at: None,
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    let view = record_inspection(&mut tx, &inspector, PHARMACY_A, &body(vec![]))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(view.pharmacy_id, PHARMACY_A);
+
+    let mut tx = app.db.begin().await.unwrap();
+    let err = record_inspection(&mut tx, &inspector, PHARMACY_C, &body(vec![]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status.as_u16(),
+        404,
+        "武昌 is not the inspector's district"
+    );
+    drop(tx);
+
+    let mut tx = app.db.begin().await.unwrap();
+    let err = record_inspection(
+        &mut tx,
+        &inspector,
+        PHARMACY_A,
+        &body(vec![uuid::Uuid::new_v4()]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "PHOTO_INVALID");
+    tx.rollback().await.unwrap();
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM inspection")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1, "only the first inspection is kept");
+}

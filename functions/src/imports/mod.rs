@@ -80,6 +80,7 @@
 //! spaces, in the form of `shared::domain`'s `as_str()`.
 
 pub mod api;
+pub mod apply;
 mod columns;
 mod drugs;
 mod error;

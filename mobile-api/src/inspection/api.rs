@@ -14,7 +14,7 @@ use shared::sales::{Registration, read as registrations, view::views};
 use shared::{
     ApiError, AppState,
     audit::{Action, Entry},
-    auth::{Inspector, InspectorOrAdmin},
+    auth::{Caller, Inspector, InspectorOrAdmin},
     body::JsonBody,
     idempotency::{self, IdempotencyKey},
     paging::{Page, PageRequest},
@@ -303,6 +303,65 @@ fn validate(body: &NewInspection) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Records an inspection of `pharmacy_id` by `inspector`, in the caller's
+/// transaction: the pharmacy must be in the inspector's scope (else 404) and
+/// every photo uploaded by them and not yet used (else 422, nothing kept
+/// once the transaction rolls back); audited. `body` is validated already.
+/// The handler runs it under its `Idempotency-Key`; tests call it directly.
+pub async fn record_inspection(
+    tx: &mut sqlx::PgConnection,
+    inspector: &Caller,
+    pharmacy_id: Uuid,
+    body: &NewInspection,
+) -> Result<Inspection, ApiError> {
+    let pharmacy = repo::pharmacy(tx, &inspector.scope(), pharmacy_id)
+        .await?
+        .ok_or_else(pharmacy_not_found)?;
+    let inspection_id = repo::insert(
+        tx,
+        repo::NewInspection {
+            pharmacy_id,
+            district_code: &pharmacy.district_code,
+            inspector_id: inspector.user_id,
+            result: body.result.as_str(),
+            findings: body.findings.trim(),
+            disposition: body.disposition.as_str(),
+            inspected_at: body
+                .inspected_at
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(Utc::now),
+        },
+    )
+    .await?;
+    let mut photo_keys = body.photo_keys.clone();
+    photo_keys.sort();
+    photo_keys.dedup();
+    let attached = repo::attach_photos(
+        tx,
+        inspection_id,
+        inspector.user_id,
+        &pharmacy.district_code,
+        &photo_keys,
+    )
+    .await?;
+    if attached != photo_keys.len() as u64 {
+        return Err(ApiError::unprocessable(
+            codes::PHOTO_INVALID,
+            "有照片不存在、不是您上传的或已用于其他检查，请重新上传",
+        )
+        .field("photo_keys", codes::PHOTO_INVALID, "照片无效"));
+    }
+    Entry::by(inspector, Action::InspectionCreate)
+    .object(inspection_id)
+    .detail(json!({ "pharmacy_id": pharmacy_id, "result": body.result.as_str(), "disposition": body.disposition.as_str(), "photos": attached }))
+    .append(tx)
+    .await?;
+    let row = repo::inspection(tx, inspection_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("inserted inspection not found")))?;
+    Ok(inspection_view(row, photo_keys))
+}
+
 #[OpenApi]
 impl InspectionApi {
     /// Find pharmacies of the caller's district by name, licence number or address
@@ -448,56 +507,14 @@ impl InspectionApi {
         body: JsonBody<NewInspection>,
     ) -> Result<CreatedInspection, ApiError> {
         validate(&body)?;
-        let scope = auth.scope();
-        let view = idempotency::run(&state, auth.user_id, &key, &(&id.0, &body.0), &[], async |tx| {
-            let pharmacy = repo::pharmacy(tx, &scope, id.0)
-                .await?
-                .ok_or_else(pharmacy_not_found)?;
-            let inspection_id = repo::insert(
-                tx,
-                repo::NewInspection {
-                    pharmacy_id: id.0,
-                    district_code: &pharmacy.district_code,
-                    inspector_id: auth.user_id,
-                    result: body.result.as_str(),
-                    findings: body.findings.trim(),
-                    disposition: body.disposition.as_str(),
-                    inspected_at: body
-                        .inspected_at
-                        .map(|t| t.with_timezone(&Utc))
-                        .unwrap_or_else(Utc::now),
-                },
-            )
-            .await?;
-            let mut photo_keys = body.photo_keys.clone();
-            photo_keys.sort();
-            photo_keys.dedup();
-            let attached = repo::attach_photos(
-                tx,
-                inspection_id,
-                auth.user_id,
-                &pharmacy.district_code,
-                &photo_keys,
-            )
-            .await?;
-            if attached != photo_keys.len() as u64 {
-                return Err(ApiError::unprocessable(
-                    codes::PHOTO_INVALID,
-                    "有照片不存在、不是您上传的或已用于其他检查，请重新上传",
-                )
-                .field("photo_keys", codes::PHOTO_INVALID, "照片无效"));
-            }
-            Entry::by(&auth.0, Action::InspectionCreate)
-    .object(inspection_id)
-    .detail(json!({ "pharmacy_id": id.0, "result": body.result.as_str(), "disposition": body.disposition.as_str(), "photos": attached }))
-            .append(tx)
-    .await?;
-            let row = repo::inspection(tx, inspection_id)
-                .await?
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("inserted inspection not found")))?;
-            let view = inspection_view(row, photo_keys);
-            Ok(view)
-        })
+        let view = idempotency::run(
+            &state,
+            auth.user_id,
+            &key,
+            &(&id.0, &body.0),
+            &[],
+            async |tx| record_inspection(tx, &auth, id.0, &body).await,
+        )
         .await?;
         Ok(CreatedInspection::Created(Json(view)))
     }
