@@ -156,7 +156,7 @@ pub struct Claim {
     key: String,
 }
 
-pub enum Begin {
+enum Begin {
     /// No key sent: nothing to do.
     NoKey,
     /// First use: complete the claim before committing.
@@ -170,8 +170,8 @@ pub fn request_hash(body: &impl Serialize) -> Vec<u8> {
     sm3(&serde_json::to_vec(body).unwrap_or_default()).to_vec()
 }
 
-/// Claims `key` for `user_id` in the caller's transaction.
-pub async fn begin(
+/// Inserts or reads the key's row (see [`claim`]).
+async fn begin(
     conn: &mut PgConnection,
     user_id: Uuid,
     key: &IdempotencyKey,
@@ -235,6 +235,33 @@ pub async fn begin(
     }
 }
 
+/// How a creating POST meets its key, in its transaction.
+pub enum Claimed<T> {
+    /// The key was used with this request: its first answer (a success, or
+    /// the refusal it was). Answer it and create nothing.
+    Replayed(Result<T, ApiError>),
+    /// Go on; complete the claim (when a key was sent) before committing.
+    Fresh(Option<Claim>),
+}
+
+/// Claims `key` for `user_id` in the caller's transaction, or replays its
+/// answer through [`Stored::answer`]: the one way every creating POST treats
+/// its key ([`run`] for most, the sale's one statement for
+/// `POST /registrations`). `hash` is [`request_hash`] of the request.
+pub async fn claim<T: DeserializeOwned>(
+    conn: &mut PgConnection,
+    pii: &PiiCipher,
+    user_id: Uuid,
+    key: &IdempotencyKey,
+    hash: &[u8],
+) -> Result<Claimed<T>, ApiError> {
+    Ok(match begin(conn, user_id, key, hash).await? {
+        Begin::Replay(stored) => Claimed::Replayed(stored.answer(pii)),
+        Begin::Fresh(claim) => Claimed::Fresh(Some(claim)),
+        Begin::NoKey => Claimed::Fresh(None),
+    })
+}
+
 /// Runs a creating POST under its `Idempotency-Key`, in one transaction:
 /// claims the key, replays the first answer when the key was used with this
 /// request (creating nothing), else runs `create` and stores its answer
@@ -242,8 +269,8 @@ pub async fn begin(
 /// from `create` rolls everything back and stores nothing, so the client may
 /// retry with the same key.
 ///
-/// (`POST /registrations` folds the same steps into its one statement — see
-/// `registrations::record` — and replays through the same [`Stored::answer`].)
+/// (`POST /registrations` takes its key with the same [`claim`] and folds the
+/// completion into its one statement — see `registrations::record`.)
 pub async fn run<T, F>(
     state: &AppState,
     user_id: Uuid,
@@ -257,10 +284,9 @@ where
     F: AsyncFnOnce(&mut PgConnection) -> Result<T, ApiError>,
 {
     let mut tx = state.db.begin().await?;
-    let claim = match begin(&mut tx, user_id, key, &request_hash(request)).await? {
-        Begin::Replay(stored) => return stored.answer(&state.pii),
-        Begin::Fresh(claim) => Some(claim),
-        Begin::NoKey => None,
+    let claim = match claim(&mut tx, &state.pii, user_id, key, &request_hash(request)).await? {
+        Claimed::Replayed(answer) => return answer,
+        Claimed::Fresh(claim) => claim,
     };
     let created = create(&mut tx).await?;
     if let Some(claim) = &claim {

@@ -75,24 +75,7 @@ pub struct AdminPharmacy {
     pub updated_at: DateTime<FixedOffset>,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, poem_openapi::Enum,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum PharmacyStatus {
-    Active,
-    Suspended,
-}
-
-impl PharmacyStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PharmacyStatus::Active => "active",
-            PharmacyStatus::Suspended => "suspended",
-        }
-    }
-}
+pub use shared::domain::PharmacyStatus;
 
 impl From<PharmacyRow> for AdminPharmacy {
     fn from(p: PharmacyRow) -> Self {
@@ -105,11 +88,7 @@ impl From<PharmacyRow> for AdminPharmacy {
             district_code: p.district_code,
             address: p.address,
             contact_phone: p.contact_phone,
-            status: if p.status == "suspended" {
-                PharmacyStatus::Suspended
-            } else {
-                PharmacyStatus::Active
-            },
+            status: p.status,
             created_at: to_china(p.created_at),
             updated_at: to_china(p.updated_at),
         }

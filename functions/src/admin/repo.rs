@@ -76,7 +76,7 @@ pub struct PharmacyRow {
     pub district_code: String,
     pub address: String,
     pub contact_phone: String,
-    pub status: String,
+    pub status: shared::domain::PharmacyStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -133,8 +133,9 @@ pub async fn set_pharmacy_status(
 ) -> Result<Option<PharmacyRow>, sqlx::Error> {
     sqlx::query_as!(
         PharmacyRow,
-        "UPDATE pharmacy SET status = $2 WHERE pharmacy_id = $1
-         RETURNING pharmacy_id, name, licence_number, uscc, uscc_flagged, district_code, address, contact_phone, status, created_at, updated_at",
+        r#"UPDATE pharmacy SET status = $2 WHERE pharmacy_id = $1
+         RETURNING pharmacy_id, name, licence_number, uscc, uscc_flagged, district_code, address, contact_phone,
+                   status AS "status: shared::domain::PharmacyStatus", created_at, updated_at"#,
         id,
         status
     )

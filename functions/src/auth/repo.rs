@@ -16,7 +16,7 @@ pub struct UserRow {
     pub district_code: Option<String>,
     pub organisation_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
-    pub status: String,
+    pub status: shared::domain::UserStatus,
 }
 
 impl UserRow {
@@ -38,7 +38,7 @@ impl UserRow {
     }
 
     pub fn is_active(&self) -> bool {
-        self.status == "active"
+        self.status == shared::domain::UserStatus::Active
     }
 }
 
@@ -51,7 +51,7 @@ macro_rules! select_user {
             r#"SELECT u.user_id, u.role AS "role: Role", u.display_name, u.username, u.password_hash,
                    u.must_change_password, u.pharmacy_id, p.name AS "pharmacy_name?", u.district_code,
                    coalesce(dep.organisation_id, bureau.organisation_id) AS organisation_id,
-                   u.department_id, u.status
+                   u.department_id, u.status AS "status: shared::domain::UserStatus"
                FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id
                    LEFT JOIN department dep ON dep.department_id = u.department_id
                    LEFT JOIN organisation bureau ON bureau.district_code = u.district_code "#

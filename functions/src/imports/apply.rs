@@ -27,26 +27,34 @@ pub struct Applied {
     pub rejected: Vec<RejectedRow>,
 }
 
-/// Counts of an upsert: rows inserted (`xmax = 0`) and rows updated.
-fn counts(inserted: &[bool]) -> (u64, u64) {
-    let created = inserted.iter().filter(|i| **i).count() as u64;
-    (created, inserted.len() as u64 - created)
-}
-
-async fn audit_import(
-    tx: &mut sqlx::PgConnection,
+/// Ends an import's transaction: rolled back for a dry run, else audited
+/// (created, updated and rejected counts) and committed.
+async fn finish(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     caller: &Caller,
     action: Action,
-    created: u64,
-    updated: u64,
-    rejected: usize,
-) -> Result<(), ApiError> {
-    Entry::by(caller, action)
-        .on(Stream::City)
-        .detail(json!({ "created": created, "updated": updated, "rejected": rejected }))
-        .append(tx)
-        .await?;
-    Ok(())
+    inserted: &[bool],
+    rejected: Vec<RejectedRow>,
+    dry_run: bool,
+) -> Result<Applied, ApiError> {
+    // `xmax = 0`: the upsert inserted the row rather than updating it.
+    let created = inserted.iter().filter(|i| **i).count() as u64;
+    let updated = inserted.len() as u64 - created;
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        Entry::by(caller, action)
+            .on(Stream::City)
+            .detail(json!({ "created": created, "updated": updated, "rejected": rejected.len() }))
+            .append(&mut tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(Applied {
+        created,
+        updated,
+        rejected,
+    })
 }
 
 /// Upserts pharmacies by licence number, resolving each row's district
@@ -133,26 +141,15 @@ pub async fn pharmacies(
          RETURNING (xmax = 0) AS "inserted!""#, &ids, &names, &licences, &usccs as &[Option<String>], &flagged, &district_codes, &addresses, &phones, &statuses)
     .fetch_all(&mut *tx)
     .await?;
-    let (created, updated) = counts(&inserted);
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        audit_import(
-            &mut tx,
-            caller,
-            Action::PharmacyImport,
-            created,
-            updated,
-            rejected_rows.len(),
-        )
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(Applied {
-        created,
-        updated,
-        rejected: rejected_rows,
-    })
+    finish(
+        tx,
+        caller,
+        Action::PharmacyImport,
+        &inserted,
+        rejected_rows,
+        dry_run,
+    )
+    .await
 }
 
 /// Upserts drugs by barcode; audits unless `dry_run`, which rolls back.
@@ -210,24 +207,5 @@ pub async fn drugs(
          RETURNING (xmax = 0) AS "inserted!""#, &ids, &barcodes, &approvals, &names, &strengths, &makers, &units, &categories, &rx, &caps as &[Option<i32>], &active)
     .fetch_all(&mut *tx)
     .await?;
-    let (created, updated) = counts(&inserted);
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        audit_import(
-            &mut tx,
-            caller,
-            Action::DrugImport,
-            created,
-            updated,
-            rejected.len(),
-        )
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(Applied {
-        created,
-        updated,
-        rejected,
-    })
+    finish(tx, caller, Action::DrugImport, &inserted, rejected, dry_run).await
 }

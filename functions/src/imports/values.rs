@@ -43,25 +43,7 @@ pub(crate) fn parse_active(raw: &str) -> Option<bool> {
     })
 }
 
-/// Pharmacy status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum PharmacyStatus {
-    /// 正常营业.
-    #[default]
-    Active,
-    /// 停业.
-    Suspended,
-}
-
-impl PharmacyStatus {
-    /// The value stored in `pharmacy.status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
-    }
-}
+pub use shared::domain::PharmacyStatus;
 
 pub(crate) fn parse_pharmacy_status(raw: &str) -> Option<PharmacyStatus> {
     match keyword(raw).as_str() {

@@ -19,7 +19,7 @@ use shared::{
     auth::Caller,
     db::Statement,
     domain::{Gtin, ResidentIdNumber},
-    idempotency::{self, Begin, Claim, IdempotencyKey},
+    idempotency::{self, Claim, Claimed, IdempotencyKey},
     sales::{
         Identity, Method, Registration, Source, buyer,
         identity::{self, parse_name},
@@ -173,13 +173,12 @@ pub async fn record(
     let input = parse_input(state, caller, &mut body).await;
 
     let mut tx = state.db.begin().await?;
-    let claim = match idempotency::begin(&mut tx, caller.user_id, key, &hash).await? {
-        Begin::Replay(stored) => {
+    let claim = match idempotency::claim(&mut tx, &state.pii, caller.user_id, key, &hash).await? {
+        Claimed::Replayed(answer) => {
             tx.rollback().await?;
-            return stored.answer(&state.pii);
+            return answer;
         }
-        Begin::Fresh(c) => Some(c),
-        Begin::NoKey => None,
+        Claimed::Fresh(claim) => claim,
     };
     let Input {
         items,
@@ -220,7 +219,7 @@ pub async fn record(
         claim: claim.as_ref(),
         head: &facts.head,
     };
-    if counter.pharmacy_status != "active" {
+    if counter.pharmacy_status != shared::domain::PharmacyStatus::Active {
         return ctx.refuse(tx, Refusal::PharmacySuspended).await;
     }
 

@@ -9,7 +9,7 @@ pub struct Counter {
     pub pharmacy_id: Uuid,
     pub pharmacy_name: String,
     pub district_code: String,
-    pub pharmacy_status: String,
+    pub pharmacy_status: shared::domain::PharmacyStatus,
 }
 
 /// What a sale needs to know from the database, read in one statement once

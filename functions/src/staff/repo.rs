@@ -9,7 +9,7 @@ pub struct StaffRow {
     pub role: Role,
     pub display_name: String,
     pub phone: Option<String>,
-    pub status: String,
+    pub status: shared::domain::UserStatus,
     pub bound: bool,
     pub last_login_at: Option<DateTime<Utc>>,
     pub invite_expires_at: Option<DateTime<Utc>>,
@@ -21,7 +21,7 @@ macro_rules! select_staff {
     ($rest:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             StaffRow,
-            r#"SELECT u.user_id, u.role AS "role: Role", u.display_name, u.phone, u.status,
+            r#"SELECT u.user_id, u.role AS "role: Role", u.display_name, u.phone, u.status AS "status: shared::domain::UserStatus",
                    u.wechat_openid IS NOT NULL AS "bound!", u.last_login_at, u.created_at,
                    (SELECT max(i.expires_at) FROM invite i
                     WHERE i.user_id = u.user_id AND i.used_at IS NULL AND i.expires_at > now()) AS invite_expires_at

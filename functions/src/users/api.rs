@@ -1,7 +1,7 @@
 use chrono::{DateTime, FixedOffset};
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -58,7 +58,7 @@ impl From<UserRow> for UserView {
             pharmacy_name: u.pharmacy_name,
             district_code: u.district_code,
             department_id: u.department_id,
-            status: u.status,
+            status: u.status.as_str().to_owned(),
             bound: u.bound,
             must_change_password: u.must_change_password,
             last_login_at: u.last_login_at.map(to_china),
@@ -102,13 +102,7 @@ pub struct UserWithSecrets {
     pub initial_password: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Active,
-    Inactive,
-}
+pub use shared::domain::UserStatus;
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -289,14 +283,7 @@ impl UsersApi {
         let page = PageRequest::new(page.0, page_size.0);
         let filter = repo::Filter {
             role: role.0.map(|r| r.as_str().to_owned()),
-            status: status.0.map(|s| {
-                if s == UserStatus::Active {
-                    "active"
-                } else {
-                    "inactive"
-                }
-                .to_owned()
-            }),
+            status: status.0.map(|s| s.as_str().to_owned()),
             q: q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
             pharmacy_id: pharmacy_id.0,
             district_code: district_code.0,
@@ -412,14 +399,9 @@ impl UsersApi {
         let mut end_sessions = false;
         let mut changes = Vec::new();
         if let Some(status) = body.status {
-            let s = if status == UserStatus::Active {
-                "active"
-            } else {
-                "inactive"
-            };
-            repo::set_status(&mut tx, id.0, s).await?;
+            repo::set_status(&mut tx, id.0, status.as_str()).await?;
             end_sessions |= status == UserStatus::Inactive;
-            changes.push(format!("status:{s}"));
+            changes.push(format!("status:{}", status.as_str()));
         }
         let mut initial_password = None;
         if body.reset_password {

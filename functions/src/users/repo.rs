@@ -15,7 +15,7 @@ pub struct UserRow {
     pub pharmacy_name: Option<String>,
     pub district_code: Option<String>,
     pub department_id: Option<Uuid>,
-    pub status: String,
+    pub status: shared::domain::UserStatus,
     pub bound: bool,
     pub must_change_password: bool,
     pub last_login_at: Option<DateTime<Utc>>,
@@ -88,7 +88,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, s
     sqlx::query_as!(
         UserRow,
         r#"SELECT u.user_id, u.role AS "role: Role", u.display_name, u.username, u.phone, u.pharmacy_id,
-               p.name AS "pharmacy_name?", u.district_code, u.department_id, u.status,
+               p.name AS "pharmacy_name?", u.district_code, u.department_id, u.status AS "status: shared::domain::UserStatus",
                u.wechat_openid IS NOT NULL AS "bound!", u.must_change_password, u.last_login_at, u.created_at
            FROM app_user u LEFT JOIN pharmacy p ON p.pharmacy_id = u.pharmacy_id
            WHERE u.user_id = $1"#,

@@ -1343,7 +1343,10 @@ export interface components {
             /** @description Refused attempts of the last 30 days (at most 100). */
             refused_attempts: components["schemas"]["RefusedAttempt"][];
         };
-        /** @enum {string} */
+        /**
+         * @description Whether a pharmacy may register sales.
+         * @enum {string}
+         */
         PharmacyStatus: "active" | "suspended";
         /** PharmacySummary */
         PharmacySummary: {
@@ -1615,7 +1618,10 @@ export interface components {
             reset_password: boolean;
             status?: components["schemas"]["UserStatus"];
         };
-        /** @enum {string} */
+        /**
+         * @description Whether an account may sign in.
+         * @enum {string}
+         */
         UserStatus: "active" | "inactive";
         /** UserView */
         UserView: {

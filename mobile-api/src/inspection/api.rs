@@ -1,7 +1,7 @@
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -87,46 +87,7 @@ impl From<RefusedRow> for RefusedAttempt {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum InspectionResult {
-    Compliant,
-    IssuesFound,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum Disposition {
-    None,
-    /// 责令整改
-    Rectify,
-    /// 警告
-    Warning,
-    /// 立案
-    CaseOpened,
-}
-
-impl InspectionResult {
-    fn as_str(self) -> &'static str {
-        match self {
-            InspectionResult::Compliant => "compliant",
-            InspectionResult::IssuesFound => "issues_found",
-        }
-    }
-}
-
-impl Disposition {
-    fn as_str(self) -> &'static str {
-        match self {
-            Disposition::None => "none",
-            Disposition::Rectify => "rectify",
-            Disposition::Warning => "warning",
-            Disposition::CaseOpened => "case_opened",
-        }
-    }
-}
+pub use super::repo::{Disposition, InspectionResult};
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
 pub struct PhotoRef {
@@ -169,18 +130,9 @@ fn inspection_view(r: InspectionRow, photos: Vec<Uuid>) -> Inspection {
         district_code: r.district_code,
         inspector_id: r.inspector_id,
         inspector_name: r.inspector_name,
-        result: if r.result == "compliant" {
-            InspectionResult::Compliant
-        } else {
-            InspectionResult::IssuesFound
-        },
+        result: r.result,
         findings: r.findings,
-        disposition: match r.disposition.as_str() {
-            "rectify" => Disposition::Rectify,
-            "warning" => Disposition::Warning,
-            "case_opened" => Disposition::CaseOpened,
-            _ => Disposition::None,
-        },
+        disposition: r.disposition,
         photos: photos.into_iter().map(PhotoRef::of).collect(),
         inspected_at: to_china(r.inspected_at),
         created_at: to_china(r.created_at),

@@ -103,6 +103,69 @@ pub async fn refused_recent(
     .await
 }
 
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    poem_openapi::Enum,
+    sqlx::Type,
+)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum InspectionResult {
+    Compliant,
+    IssuesFound,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    poem_openapi::Enum,
+    sqlx::Type,
+)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Disposition {
+    None,
+    /// 责令整改
+    Rectify,
+    /// 警告
+    Warning,
+    /// 立案
+    CaseOpened,
+}
+
+impl InspectionResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InspectionResult::Compliant => "compliant",
+            InspectionResult::IssuesFound => "issues_found",
+        }
+    }
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::None => "none",
+            Disposition::Rectify => "rectify",
+            Disposition::Warning => "warning",
+            Disposition::CaseOpened => "case_opened",
+        }
+    }
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct InspectionRow {
     pub inspection_id: Uuid,
@@ -111,9 +174,9 @@ pub struct InspectionRow {
     pub district_code: String,
     pub inspector_id: Uuid,
     pub inspector_name: String,
-    pub result: String,
+    pub result: InspectionResult,
     pub findings: String,
-    pub disposition: String,
+    pub disposition: Disposition,
     pub inspected_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -154,10 +217,11 @@ pub async fn inspection(
     // [`SELECT_INSPECTION`], checked at compile time.
     sqlx::query_as!(
         InspectionRow,
-        "SELECT i.inspection_id, i.pharmacy_id, p.name AS pharmacy_name, i.district_code, i.inspector_id,
-                u.display_name AS inspector_name, i.result, i.findings, i.disposition, i.inspected_at, i.created_at
+        r#"SELECT i.inspection_id, i.pharmacy_id, p.name AS pharmacy_name, i.district_code, i.inspector_id,
+                u.display_name AS inspector_name, i.result AS "result: InspectionResult", i.findings,
+                i.disposition AS "disposition: Disposition", i.inspected_at, i.created_at
          FROM inspection i JOIN pharmacy p ON p.pharmacy_id = i.pharmacy_id JOIN app_user u ON u.user_id = i.inspector_id
-         WHERE i.inspection_id = $1",
+         WHERE i.inspection_id = $1"#,
         id
     )
     .fetch_optional(conn)

@@ -19,12 +19,14 @@ pub mod approval_number;
 pub mod barcode;
 pub mod id_number;
 pub mod mask;
+pub mod status;
 pub mod uscc;
 
 pub use approval_number::{ApprovalCategory, ApprovalNumber, ApprovalNumberError};
 pub use barcode::{BarcodeError, Gtin, GtinKind};
 pub use id_number::{Gender, IdNumberError, ResidentIdNumber};
 pub use mask::{mask_id_number, mask_name};
+pub use status::{PharmacyStatus, UserStatus};
 pub use uscc::{Uscc, UsccError};
 
 /// Common behaviour of the validation errors of the domain types.
