@@ -4,73 +4,35 @@
 //! ([`sweep_multi_pharmacy`]). Inspectors and admins read and resolve them
 //! through the `alerts` group.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::db::Statement;
 
-// The values of `alert.kind`: its check constraint lists exactly these (a
-// test compares).
-/// What an alert is about.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
-)]
-#[oai(rename_all = "SCREAMING_SNAKE_CASE")]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sqlx(type_name = "text", rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AlertKind {
-    /// A sale to a minor was tried.
-    MinorAttempt,
-    /// The rolling purchase limit was breached.
-    WindowLimit,
-    /// The same buyer at 3 or more pharmacies within 24 h.
-    MultiPharmacy,
-    /// A data centre lags behind.
-    SyncLag,
-    /// Records could not be delivered.
-    DeadLetter,
-}
-
-impl AlertKind {
-    pub const ALL: [AlertKind; 5] = [
-        AlertKind::MinorAttempt,
-        AlertKind::WindowLimit,
-        AlertKind::MultiPharmacy,
-        AlertKind::SyncLag,
-        AlertKind::DeadLetter,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::MinorAttempt => "MINOR_ATTEMPT",
-            AlertKind::WindowLimit => "WINDOW_LIMIT",
-            AlertKind::MultiPharmacy => "MULTI_PHARMACY",
-            AlertKind::SyncLag => "SYNC_LAG",
-            AlertKind::DeadLetter => "DEAD_LETTER",
-        }
+crate::text_enum! {
+    // The values of `alert.kind`: its check constraint lists exactly these (a
+    // test compares).
+    /// What an alert is about.
+    pub enum AlertKind {
+        /// A sale to a minor was tried.
+        MinorAttempt = "MINOR_ATTEMPT",
+        /// The rolling purchase limit was breached.
+        WindowLimit = "WINDOW_LIMIT",
+        /// The same buyer at 3 or more pharmacies within 24 h.
+        MultiPharmacy = "MULTI_PHARMACY",
+        /// A data centre lags behind.
+        SyncLag = "SYNC_LAG",
+        /// Records could not be delivered.
+        DeadLetter = "DEAD_LETTER",
     }
 }
 
-/// Whether an alert is still open (`alert.status`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum AlertStatus {
-    Open,
-    Resolved,
-}
-
-impl AlertStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Resolved => "resolved",
-        }
+crate::text_enum! {
+    /// Whether an alert is still open (`alert.status`).
+    pub enum AlertStatus {
+        Open = "open",
+        Resolved = "resolved",
     }
 }
 

@@ -26,6 +26,7 @@ pub mod sales;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod text_enum;
 pub mod time;
 pub mod upload;
 pub mod wechat;

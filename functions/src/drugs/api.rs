@@ -1,6 +1,6 @@
 use poem::web::Data;
 use poem_openapi::{
-    Enum, Object, OpenApi,
+    Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -19,32 +19,7 @@ use super::repo::{self, DrugRow};
 
 pub struct DrugsApi;
 
-/// The four kinds of 含特殊药品复方制剂.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-pub enum SpecialCategory {
-    /// 含麻黄碱类复方制剂
-    Ephedrine,
-    /// 含可待因复方口服液体制剂
-    Codeine,
-    /// 复方地芬诺酯片
-    Diphenoxylate,
-    /// 复方甘草片
-    Liquorice,
-}
-
-impl SpecialCategory {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ephedrine" => Some(Self::Ephedrine),
-            "codeine" => Some(Self::Codeine),
-            "diphenoxylate" => Some(Self::Diphenoxylate),
-            "liquorice" => Some(Self::Liquorice),
-            _ => None,
-        }
-    }
-}
+pub use super::repo::SpecialCategory;
 
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -68,8 +43,7 @@ impl From<DrugRow> for Drug {
     fn from(d: DrugRow) -> Drug {
         Drug {
             id: d.drug_id,
-            special_category: SpecialCategory::parse(&d.special_category)
-                .unwrap_or(SpecialCategory::Ephedrine),
+            special_category: d.special_category,
             barcode: d.barcode,
             approval_number: d.approval_number,
             name: d.name,

@@ -3,6 +3,20 @@ use uuid::Uuid;
 
 use shared::paging::PageRequest;
 
+shared::text_enum! {
+    /// The four kinds of 含特殊药品复方制剂.
+    pub enum SpecialCategory {
+        /// 含麻黄碱类复方制剂
+        Ephedrine = "ephedrine",
+        /// 含可待因复方口服液体制剂
+        Codeine = "codeine",
+        /// 复方地芬诺酯片
+        Diphenoxylate = "diphenoxylate",
+        /// 复方甘草片
+        Liquorice = "liquorice",
+    }
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct DrugRow {
     pub drug_id: Uuid,
@@ -12,7 +26,7 @@ pub struct DrugRow {
     pub strength: String,
     pub manufacturer: String,
     pub package_unit: String,
-    pub special_category: String,
+    pub special_category: SpecialCategory,
     pub rx_only: bool,
     pub max_per_purchase: Option<i32>,
     pub active: bool,
@@ -23,9 +37,9 @@ macro_rules! select_drug {
     ($rest:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             DrugRow,
-            "SELECT drug_id, barcode, approval_number, name, strength, manufacturer, package_unit,
-                    special_category, rx_only, max_per_purchase, active
-             FROM drug " + $rest
+            r#"SELECT drug_id, barcode, approval_number, name, strength, manufacturer, package_unit,
+                    special_category AS "special_category: SpecialCategory", rx_only, max_per_purchase, active
+             FROM drug "# + $rest
             $(, $arg)*
         )
     };

@@ -4,39 +4,16 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-/// `organisation.kind`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    poem_openapi::Enum,
-    sqlx::Type,
-)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum OrganisationKind {
-    /// The city bureau (市局).
-    City,
-    /// A district bureau (区局), bound to its district.
-    District,
-    /// An institute, e.g. a supervision institute (监督所).
-    Institute,
-    Other,
-}
-
-impl OrganisationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrganisationKind::City => "city",
-            OrganisationKind::District => "district",
-            OrganisationKind::Institute => "institute",
-            OrganisationKind::Other => "other",
-        }
+shared::text_enum! {
+    /// `organisation.kind`.
+    pub enum OrganisationKind {
+        /// The city bureau (市局).
+        City = "city",
+        /// A district bureau (区局), bound to its district.
+        District = "district",
+        /// An institute, e.g. a supervision institute (监督所).
+        Institute = "institute",
+        Other = "other",
     }
 }
 

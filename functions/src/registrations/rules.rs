@@ -233,7 +233,7 @@ mod tests {
             strength: "10粒".into(),
             manufacturer: "某药业".into(),
             package_unit: "盒".into(),
-            special_category: "ephedrine".into(),
+            special_category: crate::drugs::repo::SpecialCategory::Ephedrine,
             rx_only: rx,
             max_per_purchase: cap,
             active,

@@ -1450,7 +1450,10 @@ export interface components {
             reason: string;
             target: string;
         };
-        /** @enum {string} */
+        /**
+         * @description A user's role (SPEC §1); an endpoint's guard names the roles it admits.
+         * @enum {string}
+         */
         Role: "clerk" | "pharmacy_manager" | "inspector" | "city_admin" | "approver" | "enterprise";
         /**
          * RowWarning

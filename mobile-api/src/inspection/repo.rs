@@ -103,66 +103,22 @@ pub async fn refused_recent(
     .await
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    poem_openapi::Enum,
-    sqlx::Type,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum InspectionResult {
-    Compliant,
-    IssuesFound,
-}
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    poem_openapi::Enum,
-    sqlx::Type,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum Disposition {
-    None,
-    /// 责令整改
-    Rectify,
-    /// 警告
-    Warning,
-    /// 立案
-    CaseOpened,
-}
-
-impl InspectionResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InspectionResult::Compliant => "compliant",
-            InspectionResult::IssuesFound => "issues_found",
-        }
+shared::text_enum! {
+    pub enum InspectionResult {
+        Compliant = "compliant",
+        IssuesFound = "issues_found",
     }
 }
 
-impl Disposition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::None => "none",
-            Disposition::Rectify => "rectify",
-            Disposition::Warning => "warning",
-            Disposition::CaseOpened => "case_opened",
-        }
+shared::text_enum! {
+    pub enum Disposition {
+        None = "none",
+        /// 责令整改
+        Rectify = "rectify",
+        /// 警告
+        Warning = "warning",
+        /// 立案
+        CaseOpened = "case_opened",
     }
 }
 

@@ -77,7 +77,7 @@ macro_rules! guards {
 
 guards! {
     /// Any signed-in user (all roles).
-    AnyUser = "any_user" => &Role::ALL;
+    AnyUser = "any_user" => Role::ALL;
     /// Pharmacy staff: clerk, pharmacy_manager (own pharmacy only).
     PharmacyStaff = "pharmacy_staff" => &[Role::Clerk, Role::PharmacyManager];
     /// Pharmacy manager (own pharmacy only).

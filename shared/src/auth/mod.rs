@@ -22,50 +22,27 @@ use uuid::Uuid;
 pub use guard::*;
 pub use scope::Scope;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
-)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum Role {
-    /// 店员
-    Clerk,
-    /// 店长
-    PharmacyManager,
-    /// 区局检查员
-    Inspector,
-    /// 市局管理员
-    CityAdmin,
-    /// 审批人员
-    Approver,
-    /// 企业
-    Enterprise,
+crate::text_enum! {
+    /// A user's role (SPEC §1); an endpoint's guard names the roles it admits.
+    pub enum Role {
+        /// 店员
+        Clerk = "clerk",
+        /// 店长
+        PharmacyManager = "pharmacy_manager",
+        /// 区局检查员
+        Inspector = "inspector",
+        /// 市局管理员
+        CityAdmin = "city_admin",
+        /// 审批人员
+        Approver = "approver",
+        /// 企业
+        Enterprise = "enterprise",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Clerk,
-        Role::PharmacyManager,
-        Role::Inspector,
-        Role::CityAdmin,
-        Role::Approver,
-        Role::Enterprise,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Clerk => "clerk",
-            Role::PharmacyManager => "pharmacy_manager",
-            Role::Inspector => "inspector",
-            Role::CityAdmin => "city_admin",
-            Role::Approver => "approver",
-            Role::Enterprise => "enterprise",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
+        Role::ALL.iter().copied().find(|r| r.as_str() == s)
     }
 
     /// Roles bound to a pharmacy.

@@ -18,47 +18,22 @@ use crate::{ApiError, AppState, crypto::sm3_hex, domain::ResidentIdNumber};
 
 pub const SCAN_TTL: Duration = Duration::from_secs(600);
 
-/// Where the buyer's identity came from: an ID card, a social-security card,
-/// or typed in by hand.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum, sqlx::Type,
-)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum Source {
-    IdCard,
-    SsCard,
-    Manual,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::IdCard => "id_card",
-            Source::SsCard => "ss_card",
-            Source::Manual => "manual",
-        }
+crate::text_enum! {
+    /// Where the buyer's identity came from: an ID card, a social-security card,
+    /// or typed in by hand.
+    pub enum Source {
+        IdCard = "id_card",
+        SsCard = "ss_card",
+        Manual = "manual",
     }
 }
 
-/// How the identity was read: photographed, by a card reader, or typed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum Method {
-    Photo,
-    CardReader,
-    Manual,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Photo => "photo",
-            Method::CardReader => "card_reader",
-            Method::Manual => "manual",
-        }
+crate::text_enum! {
+    /// How the identity was read: photographed, by a card reader, or typed in.
+    pub enum Method {
+        Photo = "photo",
+        CardReader = "card_reader",
+        Manual = "manual",
     }
 }
 
