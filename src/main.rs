@@ -282,7 +282,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let user_id: uuid::Uuid = sqlx::query_scalar!("INSERT INTO app_user (user_id, role, display_name, username, password_hash)
                  VALUES ($1, 'city_admin', $2, $3, $4)
                  ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = 'city_admin',
-                     status = 'active', must_change_password = false, pharmacy_id = NULL
+                     status = 'active', must_change_password = false, pharmacy_id = NULL,
+                     district_code = NULL, department_id = NULL
                  RETURNING user_id", uuid::Uuid::new_v4(), &name, username.trim(), &hash)
             .fetch_one(&mut *tx)
             .await?;

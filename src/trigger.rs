@@ -56,7 +56,7 @@ impl JobRunner {
                     json!({ "claimed": r.claimed, "delivered": r.delivered, "rejected": r.rejected, "failed": r.failed, "dead": r.dead }),
                 )
             }
-            JobRunner::Job(state, name) => Ok(match shared::jobs::run_once(state, name).await? {
+            JobRunner::Job(state, job) => Ok(match shared::jobs::run_once(state, job).await? {
                 shared::jobs::Outcome::Done(d) => d,
                 shared::jobs::Outcome::Skipped => json!({ "skipped": true }),
             }),

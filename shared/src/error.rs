@@ -363,6 +363,12 @@ pub static CONSTRAINT_RULES: &[ConstraintRule] = &[
         title: "该用户已有此项授权",
     },
     ConstraintRule {
+        constraint: "app_user_department_fkey",
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: codes::DEPARTMENT_NOT_FOUND,
+        title: "科室不存在",
+    },
+    ConstraintRule {
         constraint: "app_user_department_binding",
         status: StatusCode::UNPROCESSABLE_ENTITY,
         code: codes::DEPARTMENT_INVALID,

@@ -199,12 +199,21 @@ pub async fn fresh_database() -> (String, String) {
     let mut admin = PgConnection::connect(&admin_url())
         .await
         .expect("PostgreSQL reachable (TEST_DATABASE_URL)");
-    sqlx::query(&format!(
+    // Shared with other clones, exclusive with a run that builds a template
+    // and drops stale ones (another checkout's migrations).
+    sqlx::query("SELECT pg_advisory_lock_shared(7305120001)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let created = sqlx::query(&format!(
         "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
     ))
     .execute(&mut admin)
-    .await
-    .unwrap();
+    .await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock_shared(7305120001)")
+        .execute(&mut admin)
+        .await;
+    created.unwrap();
     (name.clone(), with_database(&admin_url(), &name))
 }
 

@@ -302,6 +302,28 @@ async fn admins_build_the_tree_departments_and_grants() {
             "grant.revoke"
         ]
     );
+    // The revoked grant's entry still says whose grant, on what, it was.
+    let revoked: Value =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'grant.revoke'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(revoked["user_id"], approver["id"]);
+    assert_eq!(revoked["item_code"], "PUBLIC_PLACE_LICENCE");
+    assert_eq!(revoked["step"], "review");
+
+    // An unknown department is named as such.
+    let (s, b) = create(
+        &app,
+        "/api/v1/admin/users",
+        json!({"name": "审批员乙", "role": "approver", "username": "approver2", "department_id": Uuid::new_v4()}),
+        &admin,
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (422, "DEPARTMENT_NOT_FOUND")
+    );
 }
 
 /// An approver's scope is the organisation of their department and the

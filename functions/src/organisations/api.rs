@@ -330,6 +330,9 @@ impl OrganisationsApi {
             .transpose()?;
         let uscc = uscc(body.uscc.as_deref())?;
         let mut tx = state.db.begin().await?;
+        // Moves are serialised: two concurrent moves (A under B, B under A)
+        // would each pass the cycle check against the tree as it was.
+        repo::lock_tree(&mut tx).await?;
         repo::organisation(&mut tx, id.0)
             .await?
             .ok_or_else(organisation_not_found)?;
@@ -574,12 +577,17 @@ impl OrganisationsApi {
         id: Path<Uuid>,
     ) -> Result<Revoked, ApiError> {
         let mut tx = state.db.begin().await?;
-        if !repo::delete_grant(&mut tx, id.0).await? {
+        let Some(gone) = repo::delete_grant(&mut tx, id.0).await? else {
             return Err(ApiError::of(codes::GRANT_NOT_FOUND));
-        }
+        };
+        // The row is gone: the entry says whose grant, on what, it was.
         Entry::by(&auth.0, Action::GrantRevoke)
             .on(Stream::City)
             .object(id.0)
+            .detail(json!({
+                "user_id": gone.user_id, "item_code": gone.item_code,
+                "business_line": gone.business_line, "step": gone.step,
+            }))
             .append(&mut tx)
             .await?;
         tx.commit().await?;

@@ -234,15 +234,27 @@ pub async fn insert_grant(
     .await
 }
 
-/// Deletes a grant; returns whether there was one.
-pub async fn delete_grant(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query!("DELETE FROM approval_grant WHERE grant_id = $1", id)
-            .execute(conn)
-            .await?
-            .rows_affected()
-            == 1,
+/// Deletes a grant; returns it, when there was one.
+pub async fn delete_grant(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<GrantRow>, sqlx::Error> {
+    sqlx::query_as!(
+        GrantRow,
+        "DELETE FROM approval_grant WHERE grant_id = $1
+         RETURNING grant_id, user_id, item_code, business_line, step, created_at",
+        id
     )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Serialises changes of the tree's shape until the transaction ends.
+pub async fn lock_tree(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('yaojian:organisation-tree'))")
+        .fetch_one(conn)
+        .await
+        .map(|_| ())
 }
 
 /// The role of a user, when there is one.

@@ -115,7 +115,7 @@ impl SyncApi {
                 bytes: b.bytes,
                 duration_ms: b.duration_ms,
                 http_status: b.http_status,
-                outcome: b.outcome,
+                outcome: b.outcome.as_str().to_owned(),
                 accepted: b.accepted,
                 rejected: b.rejected,
                 error: b.error,

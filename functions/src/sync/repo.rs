@@ -34,6 +34,18 @@ pub async fn status(db: &PgPool, target: &str) -> Result<TargetStatus, sqlx::Err
     .await
 }
 
+shared::text_enum! {
+    /// How a batch ended (`sync_batch.outcome`).
+    pub enum BatchOutcome {
+        /// Every record accepted or rejected by the data centre.
+        Delivered = "delivered",
+        /// Some records must be sent again.
+        Partial = "partial",
+        /// Nothing was settled: an outage, an error status, an unreadable answer.
+        Failed = "failed",
+    }
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct BatchRow {
     pub batch_id: Uuid,
@@ -42,7 +54,7 @@ pub struct BatchRow {
     pub bytes: i32,
     pub duration_ms: i32,
     pub http_status: Option<i32>,
-    pub outcome: String,
+    pub outcome: BatchOutcome,
     pub accepted: i32,
     pub rejected: i32,
     pub error: Option<String>,
@@ -62,8 +74,8 @@ pub async fn batches(
     .await?;
     let rows = sqlx::query_as!(
         BatchRow,
-        "SELECT batch_id, target, records, bytes, duration_ms, http_status, outcome, accepted, rejected, error, created_at
-         FROM sync_batch WHERE ($1::text IS NULL OR target = $1) ORDER BY created_at DESC, batch_id DESC LIMIT $2 OFFSET $3",
+        r#"SELECT batch_id, target, records, bytes, duration_ms, http_status, outcome AS "outcome: BatchOutcome", accepted, rejected, error, created_at
+         FROM sync_batch WHERE ($1::text IS NULL OR target = $1) ORDER BY created_at DESC, batch_id DESC LIMIT $2 OFFSET $3"#,
         target,
         page.limit(),
         page.offset()

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
+use super::repo::BatchOutcome;
 use shared::{
     AppState,
     alerts::{self, AlertKind, NewAlert},
@@ -252,9 +253,9 @@ impl Worker {
                     }
                 }
                 let outcome = if settled.retried.is_empty() {
-                    "delivered"
+                    BatchOutcome::Delivered
                 } else {
-                    "partial"
+                    BatchOutcome::Partial
                 };
                 // status 0: nothing was sent (every record unreadable)
                 (Some(i32::from(status)).filter(|s| *s != 0), outcome, None)
@@ -265,7 +266,7 @@ impl Worker {
                 }
                 (
                     failure.status.map(i32::from),
-                    "failed",
+                    BatchOutcome::Failed,
                     Some(failure.reason),
                 )
             }
@@ -276,7 +277,7 @@ impl Worker {
         round.failed = settled.retried.len();
         round.dead = settled.retried.iter().filter(|r| r.dead).count();
         sqlx::query!("INSERT INTO sync_batch (batch_id, target, records, bytes, duration_ms, http_status, outcome, accepted, rejected, error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", batch_id, &t.name, claimed.len() as i32, body.len() as i32, duration_ms, http_status, outcome, round.delivered as i32, round.rejected as i32, error.as_deref())
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", batch_id, &t.name, claimed.len() as i32, body.len() as i32, duration_ms, http_status, outcome.as_str(), round.delivered as i32, round.rejected as i32, error.as_deref())
         .execute(&mut *tx)
         .await?;
         if round.dead > 0 {
@@ -292,9 +293,9 @@ impl Worker {
         tx.commit().await?;
         metrics::counter!("sync_records_total", "target" => t.name.clone(), "outcome" => "delivered").increment(round.delivered as u64);
         metrics::counter!("sync_records_total", "target" => t.name.clone(), "outcome" => "rejected").increment(round.rejected as u64);
-        metrics::counter!("sync_batches_total", "target" => t.name.clone(), "outcome" => outcome)
+        metrics::counter!("sync_batches_total", "target" => t.name.clone(), "outcome" => outcome.as_str())
             .increment(1);
-        tracing::info!(batch_id = %batch_id, records = claimed.len(), bytes = body.len(), duration_ms, outcome, "batch sent");
+        tracing::info!(batch_id = %batch_id, records = claimed.len(), bytes = body.len(), duration_ms, outcome = outcome.as_str(), "batch sent");
         Ok(round)
     }
 

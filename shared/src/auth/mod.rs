@@ -5,8 +5,8 @@
 //!   logout or a revocation at once (SPEC §2 "stateless").
 //! - `guard`: one poem-openapi security scheme per set of roles; an endpoint
 //!   declares who may call it by the guard it takes.
-//! - `scope`: the rows a caller may see (own pharmacy / own district / all),
-//!   applied to queries by one helper.
+//! - `scope`: the rows a caller may see (own pharmacy / own district / own
+//!   organisation / all), applied to queries by one helper.
 //! - `password`, `lockout`: argon2id and the failure lock of SPEC §5.
 
 pub mod guard;

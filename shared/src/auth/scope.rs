@@ -22,12 +22,13 @@ pub enum Scope {
     /// Approvers (and supervisors of an organisation): rows of the
     /// organisation and of the organisations under it.
     Organisation(Uuid),
-    /// Supervisors of a department: rows of the department.
+    /// Supervisors of a department: rows of the department (reserved: set by
+    /// the approvals group from supervisor marks).
     Department(Uuid),
     /// City admins.
     All,
-    /// A role that sees no pharmacy data (approver, enterprise), or a staff
-    /// account missing its pharmacy: sees nothing.
+    /// An enterprise, an approver without a department, or a staff account
+    /// missing its pharmacy: sees nothing.
     Nothing,
 }
 

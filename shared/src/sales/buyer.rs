@@ -13,15 +13,3 @@ pub const AAD_NAME: &[u8] = b"registration.buyer_name";
 pub fn index(state: &AppState, id: &ResidentIdNumber) -> Vec<u8> {
     state.pii.blind_index("buyer_id", id.as_str()).to_vec()
 }
-
-/// The buyer's ID number and name, decrypted.
-pub fn open(
-    state: &AppState,
-    id_enc: &[u8],
-    name_enc: &[u8],
-) -> Result<(String, String), crate::crypto::CryptoError> {
-    Ok((
-        state.pii.decrypt(id_enc, AAD_ID)?,
-        state.pii.decrypt(name_enc, AAD_NAME)?,
-    ))
-}
