@@ -70,3 +70,40 @@ async fn lookup_by_barcode_and_search() {
         .unwrap();
     assert_eq!(page["total"], 0, "LIKE wildcards in q are literal");
 }
+
+/// A drug added to the catalogue is found by its barcode with its category
+/// and prescription flag, and sold under them.
+#[tokio::test]
+async fn a_new_catalogue_entry_is_found_and_sold() {
+    let app = spawn_app().await;
+    let clerk = app.login("clerk").await;
+    // 6901234560084: a GTIN-13 with a valid check digit, not in the demo catalogue.
+    drug(
+        &app,
+        "6901234560084",
+        "复方地芬诺酯片",
+        "diphenoxylate",
+        true,
+    )
+    .await;
+    let d: Value = app
+        .get("/api/v1/drugs/by-barcode/6901234560084", Some(&clerk))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["special_category"], "diphenoxylate");
+    assert_eq!(d["rx_only"], true);
+    let id = id_number("19800101", 88);
+    let r = register(
+        &app,
+        &clerk,
+        manual_sale("王五", &id, &[("6901234560084", 1)]),
+    )
+    .await;
+    let (s, b) = problem(r).await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (422, "PRESCRIPTION_REQUIRED")
+    );
+}

@@ -729,3 +729,20 @@ pub async fn import(
         .await
         .unwrap()
 }
+
+/// A drug of the catalogue with barcode `gtin` (a valid GTIN), of
+/// `category` (`ephedrine`, `codeine`, `diphenoxylate`, `liquorice`).
+pub async fn drug(app: &TestApp, gtin: &str, name: &str, category: &str, rx_only: bool) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO drug (drug_id, barcode, approval_number, name, strength, manufacturer, special_category, rx_only)
+         VALUES ($1, $2, '国药准字H20000001', $3, '10片', '测试药厂', $4, $5) RETURNING drug_id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(gtin)
+    .bind(name)
+    .bind(category)
+    .bind(rx_only)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}

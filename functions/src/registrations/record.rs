@@ -319,9 +319,9 @@ pub async fn record(
     shared::outbox::push_record(
         &mut stmt,
         &state.config,
-        "registration",
+        &super::payload::REGISTRATION,
         &registration_id.to_string(),
-        "create",
+        shared::outbox::Op::Create,
     );
     Entry::by(caller, Action::RegistrationCreate)
         .on(Stream::Pharmacy(pharmacy_id))

@@ -35,7 +35,7 @@ struct Claimed {
     outbox_id: i64,
     entity: String,
     entity_key: String,
-    op: String,
+    op: shared::outbox::Op,
     attempts: i32,
 }
 
@@ -161,7 +161,7 @@ impl Worker {
                  WHERE target = $1 AND status = 'pending' AND next_attempt_at <= now()
                  ORDER BY outbox_id LIMIT $2
                  FOR UPDATE SKIP LOCKED)
-             SELECT c.outbox_id AS "outbox_id!", o.entity, o.entity_key, o.op, c.attempts AS "attempts!"
+             SELECT c.outbox_id AS "outbox_id!", o.entity, o.entity_key, o.op AS "op: shared::outbox::Op", c.attempts AS "attempts!"
              FROM claimed c JOIN outbox o ON o.outbox_id = c.outbox_id ORDER BY c.outbox_id"#,
             &t.name,
             t.batch_size as i64
@@ -209,7 +209,7 @@ impl Worker {
         }
         let records: Vec<Value> = claimed
             .iter()
-            .map(|c| json!({ "key": record_key(&c.entity, &c.entity_key, c.outbox_id), "op": c.op, "data": data.remove(&c.entity_key).unwrap_or(Value::Null) }))
+            .map(|c| json!({ "key": record_key(&c.entity, &c.entity_key, c.outbox_id), "op": c.op.as_str(), "data": data.remove(&c.entity_key).unwrap_or(Value::Null) }))
             .collect();
         let body = serde_json::to_vec(
             &json!({ "batch_id": batch_id, "entity": entity, "records": records }),
