@@ -13,8 +13,15 @@
 //!   configured identity (default: the demo identity).
 //! - `subscribeMessage.send`: records the message.
 //! - Any authed call with a token other than the current one → 40001.
+//! - A test may script the next answers of an endpoint
+//!   ([`FakeWechat::answer_next`], e.g. `{"errcode": 45009, …}`, an
+//!   `errcode` as a string, an OCR of the card's back) or every answer
+//!   ([`FakeWechat::answer_always`], e.g. a quota used up for the day):
+//!   WeChat's documented failures for the calls we make are then one line of
+//!   a test away, and the production client meets them unchanged.
 
 use std::{
+    collections::{HashMap, VecDeque},
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
@@ -43,6 +50,21 @@ pub struct FakeState {
     pub sent_messages: Vec<Value>,
     /// When set, every endpoint answers HTTP 503 (an outage).
     pub down: bool,
+    /// Scripted answers by endpoint, used before the normal behaviour.
+    pub next: HashMap<Endpoint, VecDeque<Value>>,
+    pub always: HashMap<Endpoint, Value>,
+    /// Calls received, by endpoint (scripted or not).
+    pub calls: HashMap<Endpoint, u64>,
+}
+
+/// The WeChat endpoints the fake speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Jscode2session,
+    StableToken,
+    OcrIdCard,
+    OcrPrinted,
+    SubscribeSend,
 }
 
 #[derive(Clone)]
@@ -89,6 +111,51 @@ impl FakeWechat {
     pub fn token_calls(&self) -> u64 {
         self.state.lock().unwrap().token_calls
     }
+
+    /// The next call of `endpoint` answers `answer` (a JSON body, HTTP 200),
+    /// once; several calls queue.
+    pub fn answer_next(&self, endpoint: Endpoint, answer: Value) {
+        self.state
+            .lock()
+            .unwrap()
+            .next
+            .entry(endpoint)
+            .or_default()
+            .push_back(answer);
+    }
+
+    /// Every call of `endpoint` answers `answer` until [`Self::clear`].
+    pub fn answer_always(&self, endpoint: Endpoint, answer: Value) {
+        self.state.lock().unwrap().always.insert(endpoint, answer);
+    }
+
+    /// How many calls `endpoint` received.
+    pub fn calls(&self, endpoint: Endpoint) -> u64 {
+        self.state
+            .lock()
+            .unwrap()
+            .calls
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Back to the normal behaviour.
+    pub fn clear(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.next.clear();
+        s.always.clear();
+    }
+}
+
+/// The scripted answer for `endpoint`, if any.
+fn scripted(state: &Shared, endpoint: Endpoint) -> Option<Json<Value>> {
+    let mut s = state.lock().unwrap();
+    *s.calls.entry(endpoint).or_default() += 1;
+    if let Some(v) = s.next.get_mut(&endpoint).and_then(VecDeque::pop_front) {
+        return Some(Json(v));
+    }
+    s.always.get(&endpoint).cloned().map(Json)
 }
 
 fn routes() -> Route {
@@ -126,6 +193,9 @@ struct CodeQuery {
 async fn jscode2session(state: Data<&Shared>, q: Query<CodeQuery>) -> poem::Result<Json<Value>> {
     if let Some(e) = outage(&state) {
         return Err(e);
+    }
+    if let Some(answer) = scripted(&state, Endpoint::Jscode2session) {
+        return Ok(answer);
     }
     if q.appid != APPID || q.secret != SECRET || q.grant_type != "authorization_code" {
         return Ok(err(40013, "invalid appid"));
@@ -171,6 +241,9 @@ async fn stable_token(
 ) -> poem::Result<Json<Value>> {
     if let Some(e) = outage(&state) {
         return Err(e);
+    }
+    if let Some(answer) = scripted(&state, Endpoint::StableToken) {
+        return Ok(answer);
     }
     if body.appid != APPID || body.secret != SECRET || body.grant_type != "client_credential" {
         return Ok(err(40013, "invalid appid"));
@@ -245,6 +318,9 @@ async fn ocr_idcard(
     if let Some(e) = outage(&state) {
         return Err(e);
     }
+    if let Some(answer) = scripted(&state, Endpoint::OcrIdCard) {
+        return Ok(answer);
+    }
     Ok(match ocr_identity(&state, &q.access_token, form).await {
         Err(e) => e,
         Ok((name, id)) => Json(json!({
@@ -262,6 +338,9 @@ async fn ocr_comm(
 ) -> poem::Result<Json<Value>> {
     if let Some(e) = outage(&state) {
         return Err(e);
+    }
+    if let Some(answer) = scripted(&state, Endpoint::OcrPrinted) {
+        return Ok(answer);
     }
     Ok(match ocr_identity(&state, &q.access_token, form).await {
         Err(e) => e,
@@ -289,6 +368,9 @@ async fn subscribe_send(
     }
     if let Some(e) = check_token(&state, &q.access_token) {
         return Ok(e);
+    }
+    if let Some(answer) = scripted(&state, Endpoint::SubscribeSend) {
+        return Ok(answer);
     }
     if body
         .get("touser")

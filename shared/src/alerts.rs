@@ -25,6 +25,11 @@ crate::text_enum! {
         SyncLag = "SYNC_LAG",
         /// Records could not be delivered.
         DeadLetter = "DEAD_LETTER",
+        /// WeChat's daily quota (e.g. OCR) is used up: scans by photo fail
+        /// until it renews or more is bought.
+        WechatQuota = "WECHAT_QUOTA",
+        /// WeChat refuses our appid or secret: every WeChat call fails.
+        WechatConfig = "WECHAT_CONFIG",
     }
 }
 
@@ -85,6 +90,28 @@ pub async fn open_for_target(
     sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM alert WHERE kind = $1 AND status = 'open' AND detail->>'target' = $2) AS "open!""#, kind.as_str(), target)
     .fetch_one(conn)
     .await
+}
+
+/// Raises a platform alert of `kind` unless one is open already (so an
+/// outage that every request meets raises one alert, not thousands).
+/// Returns whether it raised one.
+pub async fn raise_once(
+    conn: &mut PgConnection,
+    kind: AlertKind,
+    detail: Value,
+) -> Result<bool, sqlx::Error> {
+    let raised = sqlx::query_scalar!(
+        r#"INSERT INTO alert (alert_id, kind, detail)
+           SELECT $1, $2, $3
+           WHERE NOT EXISTS (SELECT 1 FROM alert WHERE kind = $2 AND status = 'open')
+           RETURNING true AS "raised!""#,
+        Uuid::now_v7(),
+        kind.as_str(),
+        detail
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(raised.is_some())
 }
 
 /// The alerts of one sale or refused attempt, which share its pharmacy,

@@ -142,6 +142,9 @@ codes! {
     PHARMACY_SUSPENDED = 422 "药店已停业，不能登记销售";
     BUYER_REQUIRED = 422 "请扫描购买人证件或录入身份信息";
     SCAN_TOKEN_INVALID = 422 "证件扫描已过期或无效，请重新扫描证件";
+    OCR_QUOTA_EXHAUSTED = 422 "今日证件拍照识别次数已用完，请改用读卡器读卡或手工录入身份信息";
+    WECHAT_USER_BLOCKED = 403 "该微信账号已被微信限制使用，请更换微信账号或联系管理员";
+    WECHAT_MISCONFIGURED = 503 "微信服务配置有误，已通知运维人员；请先改用读卡器或手工录入";
     OCR_UNREADABLE = 422 "无法识别证件照片，请在光线充足处对准证件重新拍摄，或改用读卡器/手工录入";
     IMAGE_INVALID = 422 "图片无法读取，请上传 JPEG 或 PNG 照片";
     IMAGE_TOO_LARGE = 422 "照片过大，请降低分辨率后重新拍摄";

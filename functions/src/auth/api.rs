@@ -216,7 +216,10 @@ impl AuthApi {
             &ratelimit::client_address(req, &state.config.trusted_proxies),
         )
         .await?;
-        let session = state.wechat.code_to_session(body.code.trim()).await?;
+        let session = match state.wechat.code_to_session(body.code.trim()).await {
+            Ok(s) => s,
+            Err(e) => return Err(shared::wechat::failed(&state, e).await),
+        };
         match repo::by_openid(&state.db, &session.openid).await? {
             Some(user) if !user.role().signs_in_with_wechat() => Err(wechat_not_allowed()),
             Some(user) if user.is_active() => {

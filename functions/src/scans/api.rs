@@ -212,10 +212,14 @@ impl ScansApi {
             },
             IdCardScan::Photo(upload) => {
                 let photo = prepared_photo(upload).await?;
-                let ocr = state
+                let ocr = match state
                     .wechat
                     .ocr_id_card(photo.bytes, photo.content_type)
-                    .await?;
+                    .await
+                {
+                    Ok(ocr) => ocr,
+                    Err(e) => return Err(shared::wechat::failed(&state, e).await),
+                };
                 if !ocr.side.eq_ignore_ascii_case("front") {
                     return Err(unreadable("请拍摄身份证人像面（有姓名和号码的一面）"));
                 }
@@ -257,10 +261,14 @@ impl ScansApi {
             },
             SsCardScan::Photo(upload) => {
                 let photo = prepared_photo(upload).await?;
-                let lines = state
+                let lines = match state
                     .wechat
                     .ocr_printed_text(photo.bytes, photo.content_type)
-                    .await?;
+                    .await
+                {
+                    Ok(lines) => lines,
+                    Err(e) => return Err(shared::wechat::failed(&state, e).await),
+                };
                 let (raw_id, raw_name) = read_ss_card(&lines).ok_or_else(|| {
                     unreadable("未能从照片读出社会保障号码和姓名，请对准卡片正面重新拍摄")
                 })?;

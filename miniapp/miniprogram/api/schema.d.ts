@@ -832,7 +832,7 @@ export interface components {
             district_code?: string;
             /** Format: uuid */
             id: string;
-            /** @description `MINOR_ATTEMPT`, `WINDOW_LIMIT`, `MULTI_PHARMACY`, `SYNC_LAG`, `DEAD_LETTER` */
+            /** @description `MINOR_ATTEMPT`, `WINDOW_LIMIT`, `MULTI_PHARMACY`, `SYNC_LAG`, `DEAD_LETTER`, `WECHAT_QUOTA`, `WECHAT_CONFIG` */
             kind: string;
             /** Format: uuid */
             pharmacy_id?: string;
@@ -852,7 +852,7 @@ export interface components {
          * @description What an alert is about.
          * @enum {string}
          */
-        AlertKind: "MINOR_ATTEMPT" | "WINDOW_LIMIT" | "MULTI_PHARMACY" | "SYNC_LAG" | "DEAD_LETTER";
+        AlertKind: "MINOR_ATTEMPT" | "WINDOW_LIMIT" | "MULTI_PHARMACY" | "SYNC_LAG" | "DEAD_LETTER" | "WECHAT_QUOTA" | "WECHAT_CONFIG";
         /**
          * @description Whether an alert is still open (`alert.status`).
          * @enum {string}

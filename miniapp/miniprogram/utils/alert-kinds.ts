@@ -7,6 +7,8 @@ export const ALERT_KINDS: { value: AlertKind; label: string }[] = [
   { value: 'MULTI_PHARMACY', label: '多店购买' },
   { value: 'SYNC_LAG', label: '数据同步延迟' },
   { value: 'DEAD_LETTER', label: '数据同步失败' },
+  { value: 'WECHAT_QUOTA', label: '微信识别额度用完' },
+  { value: 'WECHAT_CONFIG', label: '微信配置错误' },
 ]
 
 export function kindLabel(kind: string): string {

@@ -65,6 +65,9 @@ export const ERROR_MESSAGES: Record<string, string> = {
   RETRY: '系统繁忙，请重试',
   INTERNAL: '系统出错，请稍后重试；如反复出现请联系技术支持',
   SERVER_BUSY: '服务器正忙，请稍等片刻再试',
+  OCR_QUOTA_EXHAUSTED: '今日拍照识别次数已用完，请改用读卡器或手工录入',
+  WECHAT_USER_BLOCKED: '该微信账号已被微信限制使用，请更换账号或联系管理员',
+  WECHAT_MISCONFIGURED: '微信服务配置有误，已通知运维；请先改用读卡器或手工录入',
   // Organisations, departments, grants (the console's; the mini-program never meets them).
   ORGANISATION_NOT_FOUND: '机构不存在',
   ORGANISATION_EXISTS: '该统一社会信用代码的机构已存在',

@@ -29,7 +29,7 @@ pub use shared::alerts::{AlertKind, AlertStatus};
 #[oai(skip_serializing_if_is_none)]
 pub struct Alert {
     pub id: Uuid,
-    /// `MINOR_ATTEMPT`, `WINDOW_LIMIT`, `MULTI_PHARMACY`, `SYNC_LAG`, `DEAD_LETTER`
+    /// `MINOR_ATTEMPT`, `WINDOW_LIMIT`, `MULTI_PHARMACY`, `SYNC_LAG`, `DEAD_LETTER`, `WECHAT_QUOTA`, `WECHAT_CONFIG`
     pub kind: String,
     pub status: String,
     pub district_code: Option<String>,

@@ -207,7 +207,16 @@ async fn read_json(resp: reqwest::Response) -> Result<serde_json::Value, WechatE
             WechatError::Unavailable("unreadable answer".into())
         }
     })?;
-    match value.get("errcode").and_then(|c| c.as_i64()) {
+    // WeChat has been seen to send `errcode` as a string ("45009").
+    let code = match value.get("errcode") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(c) => Some(
+            c.as_i64()
+                .or_else(|| c.as_str().and_then(|s| s.trim().parse().ok()))
+                .ok_or_else(|| WechatError::Unavailable("unreadable errcode".into()))?,
+        ),
+    };
+    match code {
         Some(0) | None => Ok(value),
         Some(code) => Err(WechatError::from_code(code)),
     }

@@ -67,6 +67,16 @@ pub enum WechatError {
     /// 40001 / 42001 / 40014: the access token is no longer valid.
     #[error("wechat: access token rejected ({0})")]
     TokenRejected(i64),
+    /// 45009: the daily quota of the call (OCR's, in practice) is used up.
+    #[error("wechat: daily quota used up")]
+    QuotaExhausted,
+    /// 40226: WeChat has blocked this user.
+    #[error("wechat: user blocked")]
+    UserBlocked,
+    /// 40013 / 40125 / 40164 / 41002 / 41004: WeChat refuses our appid,
+    /// secret or address. Permanent until the configuration is fixed.
+    #[error("wechat: our credentials are refused ({0})")]
+    Misconfigured(i64),
     /// Any other error code (configuration problems such as 40013, 40125...).
     #[error("wechat: error code {0}")]
     Other(i64),
@@ -79,6 +89,9 @@ impl WechatError {
             45011 => WechatError::RateLimited,
             101000..=101002 => WechatError::Unreadable(code),
             40001 | 42001 | 40014 => WechatError::TokenRejected(code),
+            45009 => WechatError::QuotaExhausted,
+            40226 => WechatError::UserBlocked,
+            40013 | 40125 | 40164 | 41002 | 41004 => WechatError::Misconfigured(code),
             -1 => WechatError::Unavailable("system busy (-1)".into()),
             _ => WechatError::Other(code),
         }
@@ -101,11 +114,41 @@ impl From<WechatError> for ApiError {
                 codes::OCR_UNREADABLE,
                 "无法识别证件照片，请在光线充足处对准证件重新拍摄，或改用读卡器/手工录入",
             ),
+            // OCR is the only call we make that has a daily quota.
+            WechatError::QuotaExhausted => ApiError::of(codes::OCR_QUOTA_EXHAUSTED),
+            WechatError::UserBlocked => ApiError::of(codes::WECHAT_USER_BLOCKED),
+            WechatError::Misconfigured(_) => ApiError::of(codes::WECHAT_MISCONFIGURED).cause(e),
             WechatError::Unavailable(_) | WechatError::TokenRejected(_) | WechatError::Other(_) => {
                 ApiError::upstream_unavailable().cause(e)
             }
         }
     }
+}
+
+impl WechatError {
+    /// What operators must hear of, as an alert, when a request meets it.
+    pub fn alert(&self) -> Option<crate::alerts::AlertKind> {
+        match self {
+            WechatError::QuotaExhausted => Some(crate::alerts::AlertKind::WechatQuota),
+            WechatError::Misconfigured(_) => Some(crate::alerts::AlertKind::WechatConfig),
+            _ => None,
+        }
+    }
+}
+
+/// The answer to a request that met `e`; a failure operators must hear of
+/// is logged loudly and raised as an alert (once while it is open).
+pub async fn failed(state: &crate::AppState, e: WechatError) -> ApiError {
+    if let Some(kind) = e.alert() {
+        tracing::error!(error = %e, alert = kind.as_str(), "wechat refuses our calls; operators alerted");
+        if let Ok(mut conn) = state.db.acquire().await {
+            let detail = serde_json::json!({ "error": e.to_string() });
+            if let Err(db) = crate::alerts::raise_once(&mut conn, kind, detail).await {
+                tracing::error!(error = %db, "could not raise the wechat alert");
+            }
+        }
+    }
+    e.into()
 }
 
 #[async_trait::async_trait]
