@@ -900,3 +900,39 @@ async fn an_unreadable_row_is_a_short_logged_server_error() {
         line.len()
     );
 }
+
+/// The `alert-sweep` job raises MULTI_PHARMACY for a buyer the sales missed
+/// (here: the sale's own alert removed), once.
+#[tokio::test]
+async fn the_alert_sweep_raises_what_the_sales_missed_once() {
+    let app = spawn_app().await;
+    let id = id_number("19750505", 505);
+    for (username, pharmacy) in [
+        ("sweep-a", PHARMACY_A),
+        ("sweep-b", PHARMACY_B),
+        ("sweep-c", PHARMACY_C),
+    ] {
+        let clerk = clerk_of(&app, username, pharmacy).await;
+        let r = register(&app, &clerk, manual_sale("赵六", &id, &[(GANCAO, 1)])).await;
+        assert_eq!(r.status(), 201);
+    }
+    sqlx::query("DELETE FROM alert WHERE kind = 'MULTI_PHARMACY'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let done = run_job(&app.state, "alert-sweep").await.unwrap();
+    assert_eq!(done, shared::jobs::Outcome::Done(json!({ "raised": 1 })));
+    let (district, source): (Option<String>, String) = sqlx::query_as(
+        "SELECT district_code, detail->>'source' FROM alert WHERE kind = 'MULTI_PHARMACY'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (district.as_deref(), source.as_str()),
+        (Some("420106"), "sweep"),
+        "raised in the district of the latest sale"
+    );
+    let again = run_job(&app.state, "alert-sweep").await.unwrap();
+    assert_eq!(again, shared::jobs::Outcome::Done(json!({ "raised": 0 })));
+}

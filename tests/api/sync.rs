@@ -513,7 +513,12 @@ async fn two_servers_and_two_workers_behave_as_one() {
     ids.dedup();
     assert_eq!(ids.len(), 1);
 
-    // The rate limit counts sign-ins made on either.
+    // The rate limit counts sign-ins made on either. Its windows are whole
+    // minutes: start well inside one, so the count is not cut in two.
+    let into_minute = chrono::Utc::now().timestamp() % 60;
+    if into_minute > 45 {
+        tokio::time::sleep(Duration::from_secs((61 - into_minute) as u64)).await;
+    }
     let mut limited = false;
     for i in 0..40 {
         let base = if i % 2 == 0 { &a } else { &b };
@@ -603,4 +608,179 @@ async fn a_timer_invocation_runs_the_sync_once() {
         .unwrap();
     assert_eq!(r["delivered"], 5, "{r}");
     assert_eq!(receiver.state.lock().unwrap().records.len(), 5);
+}
+
+// ---- the receiver does not forgive -------------------------------------------
+
+use yaojian::fake_receiver::Answer;
+
+/// Makes every pending delivery due now (skips the backoff).
+async fn due_now(app: &TestApp) {
+    sqlx::query("UPDATE sync_delivery SET next_attempt_at = now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
+async fn last_batch(app: &TestApp) -> (Option<i32>, String, Option<String>) {
+    sqlx::query_as(
+        "SELECT http_status, outcome, error FROM sync_batch ORDER BY created_at DESC, batch_id DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// A batch that does not have SPEC §6's shape is refused with the reason: the
+/// fake checks what a real data centre checks.
+#[tokio::test]
+async fn the_receiver_refuses_a_malformed_batch_or_a_stale_timestamp() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let send = |body: serde_json::Value, ts: i64| {
+        let receiver = receiver.clone();
+        async move {
+            let body = body.to_string();
+            let ts = ts.to_string();
+            let sig =
+                shared::crypto::data_centre_signature(SECRET.as_bytes(), &ts, body.as_bytes());
+            reqwest::Client::new()
+                .post(receiver.url())
+                .header("X-Yaojian-Timestamp", ts)
+                .header("X-Yaojian-Signature", sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let record = |data: serde_json::Value| {
+        serde_json::json!({"batch_id": uuid::Uuid::now_v7(), "entity": "registration",
+                           "records": [{"key": "registration/x/1", "op": "create", "data": data}]})
+    };
+    for (body, why) in [
+        (
+            serde_json::json!({"entity": "registration", "records": []}),
+            "batch_id missing",
+        ),
+        (
+            serde_json::json!({"batch_id": "b1", "entity": "registration", "records": []}),
+            "not a UUID",
+        ),
+        (
+            serde_json::json!({"batch_id": uuid::Uuid::now_v7(), "entity": "licence", "records": []}),
+            "unknown entity",
+        ),
+        (
+            record(serde_json::json!({"registration_id": "x"})),
+            "lacks pharmacy_id",
+        ),
+    ] {
+        let r = send(body, now).await;
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains(why), "{why}");
+    }
+    let mut op = record(serde_json::json!({"registration_id": "x", "archived": true}));
+    op["records"][0]["op"] = "upsert".into();
+    assert_eq!(send(op, now).await.status(), 400);
+    // A tombstone is well formed; a timestamp 301 s away is not fresh.
+    let tombstone = record(serde_json::json!({"registration_id": "x", "archived": true}));
+    assert_eq!(send(tombstone.clone(), now).await.status(), 200);
+    assert_eq!(send(tombstone.clone(), now - 301).await.status(), 401);
+    assert_eq!(send(tombstone, now + 301).await.status(), 401);
+    assert_eq!(receiver.state.lock().unwrap().malformed.len(), 5);
+}
+
+/// Every record the worker sends has the shape, and none arrives twice —
+/// counted on every delivery, not on a deduplicated set.
+#[tokio::test]
+async fn the_worker_sends_well_formed_batches_and_nothing_twice() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 12).await;
+    worker(&app).run(true).await.unwrap();
+    let s = receiver.state.lock().unwrap();
+    assert!(s.malformed.is_empty(), "{:?}", s.malformed);
+    assert_eq!(s.deliveries.len(), 12);
+    let keys: std::collections::BTreeSet<&String> = s.deliveries.iter().map(|(k, _)| k).collect();
+    assert_eq!(keys.len(), 12, "no record twice");
+}
+
+/// A receiver that answers for only part of a batch: the records it did not
+/// mention are sent again, and in the end each is delivered once.
+#[tokio::test]
+async fn records_missing_from_the_answer_are_sent_again() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 6).await;
+    receiver.state.lock().unwrap().answer = Answer::Partial;
+    let round = worker(&app).round().await.unwrap();
+    assert_eq!((round.delivered, round.failed), (3, 3));
+    let (status, outcome, _) = last_batch(&app).await;
+    assert_eq!((status, outcome.as_str()), (Some(200), "partial"));
+    receiver.state.lock().unwrap().answer = Answer::Normal;
+    due_now(&app).await;
+    worker(&app).run(true).await.unwrap();
+    let s = receiver.state.lock().unwrap();
+    assert_eq!(s.deliveries.len(), 6);
+    assert!(s.receipts.values().all(|n| *n == 1), "each once");
+}
+
+/// A 200 whose body is not an answer, and refusals other than 400/401: the
+/// batch failed, nothing is taken as delivered, and all is retried.
+#[tokio::test]
+async fn a_malformed_answer_or_another_refusal_is_retried() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 3).await;
+    receiver.state.lock().unwrap().answer = Answer::Malformed;
+    let round = worker(&app).round().await.unwrap();
+    assert_eq!((round.delivered, round.failed), (0, 3));
+    let (status, outcome, error) = last_batch(&app).await;
+    assert_eq!(
+        (status, outcome.as_str(), error.as_deref()),
+        (Some(200), "failed", Some("unreadable answer"))
+    );
+    for code in [403u16, 404, 409, 413, 422] {
+        receiver.state.lock().unwrap().answer = Answer::Status(code);
+        due_now(&app).await;
+        let round = worker(&app).round().await.unwrap();
+        assert_eq!((round.delivered, round.failed), (0, 3), "HTTP {code}");
+        let (status, outcome, _) = last_batch(&app).await;
+        assert_eq!(
+            (status, outcome.as_str()),
+            (Some(i32::from(code)), "failed")
+        );
+    }
+    receiver.state.lock().unwrap().answer = Answer::Normal;
+    due_now(&app).await;
+    worker(&app).run(true).await.unwrap();
+    assert_eq!(receiver.state.lock().unwrap().deliveries.len(), 3);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM sync_delivery WHERE status = 'delivered'"
+        )
+        .await,
+        3
+    );
+}
+
+/// The receiver unreachable (nothing listens): a failed batch without a
+/// status, retried later.
+#[tokio::test]
+async fn an_unreachable_receiver_is_retried() {
+    let receiver = FakeReceiver::start(SECRET).await;
+    let app = sync_app(&receiver, SECRET, "").await;
+    sales(&app, 2).await;
+    let mut target = app.state.config.sync_targets[0].clone();
+    target.url = format!("http://127.0.0.1:{}/ingest", free_port());
+    let w = Worker::new(app.state.clone(), target, &yaojian::groups::entities()).unwrap();
+    let round = w.round().await.unwrap();
+    assert_eq!((round.delivered, round.failed), (0, 2));
+    let (status, outcome, error) = last_batch(&app).await;
+    assert_eq!(
+        (status, outcome.as_str(), error.as_deref()),
+        (None, "failed", Some("connection failed"))
+    );
 }
