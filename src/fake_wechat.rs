@@ -11,7 +11,6 @@
 //! - OCR (`/cv/ocr/idcard`, `/cv/ocr/comm`): the image's bytes select the
 //!   answer — containing `UNREADABLE` → 101001, `BUSY` → -1; otherwise the
 //!   configured identity (default: the demo identity).
-//! - `subscribeMessage.send`: records the message.
 //! - Any authed call with a token other than the current one → 40001.
 //! - A test may script the next answers of an endpoint
 //!   ([`FakeWechat::answer_next`], e.g. `{"errcode": 45009, …}`, an
@@ -47,7 +46,6 @@ pub struct FakeState {
     pub ocr_calls: u64,
     /// What OCR answers (name, ID number).
     pub identity: Option<(String, String)>,
-    pub sent_messages: Vec<Value>,
     /// When set, every endpoint answers HTTP 503 (an outage).
     pub down: bool,
     /// Scripted answers by endpoint, used before the normal behaviour.
@@ -64,7 +62,6 @@ pub enum Endpoint {
     StableToken,
     OcrIdCard,
     OcrPrinted,
-    SubscribeSend,
 }
 
 #[derive(Clone)]
@@ -164,7 +161,6 @@ fn routes() -> Route {
         .at("/cgi-bin/stable_token", post(stable_token))
         .at("/cv/ocr/idcard", post(ocr_idcard))
         .at("/cv/ocr/comm", post(ocr_comm))
-        .at("/cgi-bin/message/subscribe/send", post(subscribe_send))
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -355,30 +351,4 @@ async fn ocr_comm(
             "img_size": { "w": 800, "h": 500 }
         })),
     })
-}
-
-#[handler]
-async fn subscribe_send(
-    state: Data<&Shared>,
-    q: Query<TokenQuery>,
-    body: Json<Value>,
-) -> poem::Result<Json<Value>> {
-    if let Some(e) = outage(&state) {
-        return Err(e);
-    }
-    if let Some(e) = check_token(&state, &q.access_token) {
-        return Ok(e);
-    }
-    if let Some(answer) = scripted(&state, Endpoint::SubscribeSend) {
-        return Ok(answer);
-    }
-    if body
-        .get("touser")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
-        return Ok(err(40003, "invalid openid"));
-    }
-    state.lock().unwrap().sent_messages.push(body.0);
-    Ok(err(0, "ok"))
 }

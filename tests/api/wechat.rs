@@ -55,15 +55,6 @@ async fn access_token_is_shared_and_refreshed_once_when_rejected() {
         2,
         "the refreshed token is shared too"
     );
-
-    let msg = shared::wechat::SubscribeMessage {
-        touser: "oSomeone".into(),
-        template_id: "tmpl".into(),
-        page: None,
-        data: serde_json::json!({"thing1": {"value": "预警"}}),
-    };
-    app.state.wechat.send_subscribe_message(&msg).await.unwrap();
-    assert_eq!(app.fake.state.lock().unwrap().sent_messages.len(), 1);
 }
 
 #[tokio::test]

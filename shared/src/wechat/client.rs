@@ -10,7 +10,7 @@ use wechat_mp_sdk::{
     types::{AppId, AppSecret},
 };
 
-use super::{IdCardOcr, SubscribeMessage, WechatApi, WechatError, WechatSession};
+use super::{IdCardOcr, WechatApi, WechatError, WechatSession};
 use crate::{cache::Cache, config::Config};
 
 /// Access tokens are refreshed this long before WeChat says they expire.
@@ -305,20 +305,5 @@ impl WechatApi for WechatMiniProgram {
         let r: OcrText = serde_json::from_value(value)
             .map_err(|_| WechatError::Unavailable("unreadable answer".into()))?;
         Ok(r.items.into_iter().map(|i| i.text).collect())
-    }
-
-    async fn send_subscribe_message(&self, message: &SubscribeMessage) -> Result<(), WechatError> {
-        self.with_token(|token| async move {
-            let resp = self
-                .http
-                .post(format!("{}/cgi-bin/message/subscribe/send", self.api_base))
-                .query(&[("access_token", token.as_str())])
-                .json(message)
-                .send()
-                .await
-                .map_err(transport)?;
-            read_json(resp).await.map(|_| ())
-        })
-        .await
     }
 }

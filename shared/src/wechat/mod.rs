@@ -4,7 +4,7 @@
 //! `WechatMiniProgram` is the production implementation: `jscode2session` and
 //! `stable_token` through the `wechat-mp-sdk` crate (base URL configurable,
 //! errors and `unionid` handled by it); the calls that need an access token
-//! (OCR with the image as multipart `img`, subscribe messages) go through
+//! (OCR with the image as multipart `img`) go through
 //! reqwest with the token cached in Redis and shared by every instance.
 
 mod client;
@@ -37,16 +37,6 @@ impl std::fmt::Debug for IdCardOcr {
             .field("side", &self.side)
             .finish_non_exhaustive()
     }
-}
-
-/// A subscribe message (`subscribeMessage.send`).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SubscribeMessage {
-    pub touser: String,
-    pub template_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<String>,
-    pub data: serde_json::Value,
 }
 
 /// What went wrong talking to WeChat, in the terms we act on.
@@ -167,6 +157,4 @@ pub trait WechatApi: Send + Sync {
         image: Vec<u8>,
         content_type: &str,
     ) -> Result<Vec<String>, WechatError>;
-    /// `subscribeMessage.send`.
-    async fn send_subscribe_message(&self, message: &SubscribeMessage) -> Result<(), WechatError>;
 }
