@@ -25,6 +25,13 @@ describe('error table', () => {
     }
   })
 
+  it("prefers a validation failure's field code", () => {
+    const e = new ApiError(400, 'VALIDATION_FAILED', '请求内容格式不正确', [
+      { field: 'scan_token', code: 'BUYER_REQUIRED', message: 'scan_token 与 buyer 二选一' },
+    ])
+    expect(messageFor(e)).toBe(ERROR_MESSAGES.BUYER_REQUIRED)
+  })
+
   it('falls back on the title, then the status, for a code it does not know', () => {
     expect(messageFor(new ApiError(422, 'NEW_RULE', '新规则不允许'))).toBe('新规则不允许')
     expect(messageFor(new ApiError(429, 'HTTP_429', ''))).toMatch(/频繁/)

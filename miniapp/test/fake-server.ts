@@ -153,7 +153,7 @@ export class FakeServer {
 
   private bind(b: { bind_token: string; invite_code: string }): FakeResponse {
     const ok = this.bindTokens.delete(b.bind_token) // single use, like the real one
-    if (!ok) return problem(401, 'BIND_TOKEN_INVALID')
+    if (!ok) return problem(422, 'BIND_TOKEN_INVALID') // as the server: 422, not 401
     if (b.invite_code !== this.inviteCode) return problem(422, 'INVITE_INVALID')
     return { status: 200, body: { token: this.signIn(), expires_in: 7200, user: this.user() } }
   }
@@ -309,7 +309,9 @@ export class FakeServer {
 
   private decide(b: any): FakeResponse {
     if (b.scan_token && !this.scanTokens.has(b.scan_token)) return problem(422, 'SCAN_TOKEN_INVALID')
-    if (!b.scan_token && !b.buyer) return problem(422, 'BUYER_REQUIRED')
+    if (!b.scan_token && !b.buyer)
+      // as the server: 400 VALIDATION_FAILED naming the field
+      return fieldProblem(400, 'VALIDATION_FAILED', 'scan_token', 'BUYER_REQUIRED', 'scan_token 与 buyer 二选一')
     if (this.refuseWith) return problem(422, this.refuseWith)
     const total = b.items.reduce((n: number, i: any) => n + i.quantity, 0)
     const over = this.bought() + total > this.policy.window_limit

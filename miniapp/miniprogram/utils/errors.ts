@@ -168,6 +168,10 @@ export function messageFor(err: unknown): string {
   if (err instanceof NetworkError) return err.timeout ? '网络超时，请稍后重试' : NETWORK_MESSAGE
   if (err instanceof LocalFileError) return '照片文件已不在手机上，请删除该照片后重新拍照'
   if (err instanceof ApiError) {
+    // A refused request names the field at fault: its code says more than
+    // VALIDATION_FAILED (e.g. BUYER_REQUIRED on scan_token).
+    const field = err.fields.length === 1 ? ERROR_MESSAGES[err.fields[0].code] : undefined
+    if (err.code === 'VALIDATION_FAILED' && field) return field
     const known = ERROR_MESSAGES[err.code]
     if (known) return known
     if (err.title) return err.title
