@@ -23,6 +23,7 @@ mod registrations;
 mod scans;
 mod scope;
 mod staff;
+mod storage;
 mod sync;
 mod users;
 mod wechat;
