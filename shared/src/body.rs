@@ -162,8 +162,52 @@ fn classify(e: &serde_json::Error) -> (Code, &'static str) {
     }
 }
 
+/// A required free-text field: trimmed, 1–`max` characters, no control
+/// characters. Answers 400 `VALIDATION_FAILED` naming `field` (`REQUIRED`
+/// when empty, else `INVALID_VALUE`).
+pub fn text(raw: &str, field: &str, max: usize) -> Result<String, ApiError> {
+    let v = raw.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        let code = if v.is_empty() {
+            codes::REQUIRED
+        } else {
+            codes::INVALID_VALUE
+        };
+        return Err(ApiError::of(codes::VALIDATION_FAILED).field(
+            field,
+            code,
+            format!("应为 1–{max} 个字符，不含控制字符"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_fields_are_trimmed_bounded_and_named() {
+        assert_eq!(
+            super::text("  市卫生监督所 ", "name", 10).unwrap(),
+            "市卫生监督所"
+        );
+        for (raw, code) in [
+            ("   ", "REQUIRED"),
+            ("一二三四五六七八九十一", "INVALID_VALUE"),
+            ("a\u{7}b", "INVALID_VALUE"),
+        ] {
+            let e = super::text(raw, "name", 10).unwrap_err();
+            assert_eq!(
+                (e.status.as_u16(), e.code.as_ref()),
+                (400, "VALIDATION_FAILED")
+            );
+            assert_eq!(
+                (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
+                ("name", code),
+                "{raw:?}"
+            );
+        }
+    }
+
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]

@@ -315,6 +315,16 @@ impl<E: DomainError> From<E> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A domain type refused the value of `field`: the problem says what the
+    /// domain error says, and names the field with the same code and
+    /// `message` (the error's own message when `None`).
+    pub fn at_field<E: DomainError>(e: E, field: &str, message: Option<&str>) -> ApiError {
+        let (code, own) = (e.code(), e.message());
+        ApiError::from(e).field(field, code, message.unwrap_or(own))
+    }
+}
+
 /// A named database constraint and what a client is told when it is violated.
 /// Name constraints in migrations so that they can be listed here.
 pub struct ConstraintRule {

@@ -17,7 +17,7 @@ use shared::{
 };
 
 use super::apply;
-use crate::imports::{self, ImportFileError, Parsed, RejectedRow, RowWarning};
+use crate::imports::{self, ImportFileError, Parsed, RowWarning};
 
 pub struct ImportApi;
 
@@ -76,16 +76,32 @@ async fn parse<T: Send + 'static>(
     .map_err(file_error)
 }
 
-fn rejected(rows: Vec<RejectedRow>) -> Vec<ImportRejected> {
-    let mut out: Vec<ImportRejected> = rows
-        .into_iter()
-        .map(|r| ImportRejected {
-            row: r.row,
-            errors: r.errors,
-        })
-        .collect();
-    out.sort_by_key(|r| r.row);
-    out
+impl ImportResult {
+    /// The answer for what an import did, its rejected rows in file order.
+    fn of(
+        applied: apply::Applied,
+        warnings: Vec<RowWarning>,
+        unknown_columns: Vec<String>,
+        dry_run: bool,
+    ) -> ImportResult {
+        let mut rejected: Vec<ImportRejected> = applied
+            .rejected
+            .into_iter()
+            .map(|r| ImportRejected {
+                row: r.row,
+                errors: r.errors,
+            })
+            .collect();
+        rejected.sort_by_key(|r| r.row);
+        ImportResult {
+            created: applied.created,
+            updated: applied.updated,
+            rejected,
+            warnings,
+            unknown_columns,
+            dry_run,
+        }
+    }
 }
 
 #[OpenApi]
@@ -112,14 +128,12 @@ impl ImportApi {
         let parsed = parse(file, imports::parse_pharmacies).await?;
         let applied =
             apply::pharmacies(&state.db, &auth, parsed.records, parsed.rejected, dry_run).await?;
-        Ok(Json(ImportResult {
-            created: applied.created,
-            updated: applied.updated,
-            rejected: rejected(applied.rejected),
-            warnings: parsed.warnings,
-            unknown_columns: parsed.unknown_columns,
+        Ok(Json(ImportResult::of(
+            applied,
+            parsed.warnings,
+            parsed.unknown_columns,
             dry_run,
-        }))
+        )))
     }
 
     /// Import drugs from `.xlsx` or `.csv` (keyed by barcode)
@@ -145,13 +159,11 @@ impl ImportApi {
         let parsed = parse(file, imports::parse_drugs).await?;
         let applied =
             apply::drugs(&state.db, &auth, parsed.records, parsed.rejected, dry_run).await?;
-        Ok(Json(ImportResult {
-            created: applied.created,
-            updated: applied.updated,
-            rejected: rejected(applied.rejected),
-            warnings: parsed.warnings,
-            unknown_columns: parsed.unknown_columns,
+        Ok(Json(ImportResult::of(
+            applied,
+            parsed.warnings,
+            parsed.unknown_columns,
             dry_run,
-        }))
+        )))
     }
 }

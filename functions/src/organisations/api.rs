@@ -183,30 +183,11 @@ pub enum Revoked {
     Revoked,
 }
 
-/// Trimmed text of 1–`max` characters without control characters.
-fn text(raw: &str, field: &str, max: usize) -> Result<String, ApiError> {
-    let v = raw.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(ApiError::of(codes::VALIDATION_FAILED).field(
-            field,
-            if v.is_empty() {
-                codes::REQUIRED
-            } else {
-                codes::INVALID_VALUE
-            },
-            format!("应为 1–{max} 个字符，不含控制字符"),
-        ));
-    }
-    Ok(v.to_owned())
-}
-
 fn uscc(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     raw.map(|u| {
-        Uscc::parse(u).map(|u| u.as_str().to_owned()).map_err(|e| {
-            let code = shared::domain::DomainError::code(&e);
-            let err: ApiError = e.into();
-            err.field("uscc", code, "统一社会信用代码不正确")
-        })
+        Uscc::parse(u)
+            .map(|u| u.as_str().to_owned())
+            .map_err(|e| ApiError::at_field(e, "uscc", Some("统一社会信用代码不正确")))
     })
     .transpose()
 }
@@ -260,7 +241,7 @@ impl OrganisationsApi {
         #[oai(name = "Idempotency-Key")] key: IdempotencyKey,
         body: JsonBody<NewOrganisation>,
     ) -> Result<CreatedOrganisation, ApiError> {
-        let name = text(&body.name, "name", 100)?;
+        let name = shared::body::text(&body.name, "name", 100)?;
         let uscc = uscc(body.uscc.as_deref())?;
         let division = division_code(&body.division_code)?;
         if !matches!(
@@ -326,7 +307,7 @@ impl OrganisationsApi {
         let name = body
             .name
             .as_deref()
-            .map(|n| text(n, "name", 100))
+            .map(|n| shared::body::text(n, "name", 100))
             .transpose()?;
         let uscc = uscc(body.uscc.as_deref())?;
         let mut tx = state.db.begin().await?;
@@ -406,7 +387,7 @@ impl OrganisationsApi {
         #[oai(name = "Idempotency-Key")] key: IdempotencyKey,
         body: JsonBody<NewDepartment>,
     ) -> Result<CreatedDepartment, ApiError> {
-        let name = text(&body.name, "name", 100)?;
+        let name = shared::body::text(&body.name, "name", 100)?;
         let created = idempotency::run(&state, auth.user_id, &key, &body.0, &[], async |tx| {
             if repo::organisation(tx, body.organisation_id)
                 .await?
@@ -448,7 +429,7 @@ impl OrganisationsApi {
         id: Path<Uuid>,
         body: JsonBody<DepartmentChange>,
     ) -> Result<Json<Department>, ApiError> {
-        let name = text(&body.name, "name", 100)?;
+        let name = shared::body::text(&body.name, "name", 100)?;
         let mut tx = state.db.begin().await?;
         repo::department(&mut tx, id.0)
             .await?
@@ -493,16 +474,16 @@ impl OrganisationsApi {
         #[oai(name = "Idempotency-Key")] key: IdempotencyKey,
         body: JsonBody<NewGrant>,
     ) -> Result<CreatedGrant, ApiError> {
-        let step = text(&body.step, "step", 64)?;
+        let step = shared::body::text(&body.step, "step", 64)?;
         let item = body
             .item_code
             .as_deref()
-            .map(|c| text(c, "item_code", 64))
+            .map(|c| shared::body::text(c, "item_code", 64))
             .transpose()?;
         let line = body
             .business_line
             .as_deref()
-            .map(|l| text(l, "business_line", 64))
+            .map(|l| shared::body::text(l, "business_line", 64))
             .transpose()?;
         if item.is_some() == line.is_some() {
             return Err(ApiError::of(codes::VALIDATION_FAILED).field(

@@ -7,7 +7,6 @@ use poem_openapi::{
 };
 use serde::Serialize;
 use shared::codes;
-use shared::domain::DomainError as _;
 use uuid::Uuid;
 
 use serde_json::json;
@@ -114,9 +113,7 @@ impl RegistrationsApi {
                     ));
                 }
                 let id = ResidentIdNumber::parse_on(raw, today_in_china()).map_err(|e| {
-                    let code = e.code();
-                    let err: ApiError = e.into();
-                    err.field("buyer_id_number", code, "身份证号码不正确")
+                    ApiError::at_field(e, "buyer_id_number", Some("身份证号码不正确"))
                 })?;
                 Some(shared::sales::buyer::index(&state, &id))
             }

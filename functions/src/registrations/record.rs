@@ -5,7 +5,6 @@
 //! half-written.
 
 use shared::codes::{self, Code};
-use shared::domain::DomainError as _;
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -110,9 +109,7 @@ async fn identity_of(
         (Some(token), None) => identity::load(state, caller.user_id, token.trim()).await,
         (None, Some(b)) => Ok(Identity {
             id_number: ResidentIdNumber::parse(&b.id_number).map_err(|e| {
-                let code = e.code();
-                let err: ApiError = e.into();
-                err.field("buyer.id_number", code, "身份证号码不正确，请核对")
+                ApiError::at_field(e, "buyer.id_number", Some("身份证号码不正确，请核对"))
             })?,
             name: parse_name(&b.name)
                 .map_err(|e| e.field("buyer.name", codes::NAME_INVALID, "姓名格式不正确"))?,

@@ -3,7 +3,6 @@ use poem::web::Data;
 use poem_openapi::{ApiRequest, Object, OpenApi, payload::Json};
 use serde::{Deserialize, Serialize};
 use shared::codes;
-use shared::domain::DomainError as _;
 
 use serde_json::json;
 use shared::{
@@ -90,12 +89,7 @@ pub struct ScanResult {
 }
 
 fn parse_id(raw: &str, field: &str) -> Result<ResidentIdNumber, ApiError> {
-    ResidentIdNumber::parse(raw).map_err(|e| {
-        let code = e.code();
-        let err: ApiError = e.into();
-        let title = err.title.clone();
-        err.field(field, code, title)
-    })
+    ResidentIdNumber::parse(raw).map_err(|e| ApiError::at_field(e, field, None))
 }
 
 /// `2030-01-31`, `20300131` or `长期` (no expiry).

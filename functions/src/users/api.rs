@@ -139,22 +139,9 @@ fn bad(field: &str, code: Code, title: &'static str) -> ApiError {
     .field(field, code, title)
 }
 
-fn check_text(v: &str, field: &str, max: usize) -> Result<(), ApiError> {
-    if v.trim().is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(
-            ApiError::bad_request(codes::VALIDATION_FAILED, "字段不正确").field(
-                field,
-                codes::INVALID_VALUE,
-                format!("1–{max} 个字符"),
-            ),
-        );
-    }
-    Ok(())
-}
-
 /// The bindings a role needs (SPEC §5): staff to a pharmacy, inspectors to a district.
 fn check_binding(body: &NewUser) -> Result<(), ApiError> {
-    check_text(&body.name, "name", 40)?;
+    shared::body::text(&body.name, "name", 40)?;
     match body.role {
         Role::Clerk | Role::PharmacyManager if body.pharmacy_id.is_none() => {
             return Err(bad(
@@ -386,7 +373,7 @@ impl UsersApi {
         body: JsonBody<UserChange>,
     ) -> Result<Json<UserWithSecrets>, ApiError> {
         if let Some(n) = &body.name {
-            check_text(n, "name", 40)?;
+            shared::body::text(n, "name", 40)?;
         }
         if id.0 == auth.user_id && body.status == Some(UserStatus::Inactive) {
             return Err(ApiError::unprocessable(
