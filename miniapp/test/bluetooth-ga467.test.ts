@@ -197,7 +197,7 @@ describe('reassembly from notification chunks', () => {
       const stream = Uint8Array.from([...junk, ...find, ...read])
       const a = new FrameAssembler()
       const got: Assembled[] = []
-      for (const c of chunksOf(stream, next, seed % 3 === 0 ? 20 : 64)) got.push(...a.push(c.buffer))
+      for (const c of chunksOf(stream, next, seed % 3 === 0 ? 20 : 64)) got.push(...a.push(c.buffer as ArrayBuffer))
       const out = frames(got)
       expect({ seed, n: out.length }).toEqual({ seed, n: 2 })
       expect(out[0]).toEqual({ sw1: 0, sw2: 0, sw3: 0x9f, data: new Uint8Array(4) })

@@ -130,7 +130,7 @@ class FakeBle {
   private values: ((r: { deviceId: string; serviceId: string; characteristicId: string; value: ArrayBuffer }) => void)[] = []
   private states: ((r: { deviceId: string; connected: boolean }) => void)[] = []
 
-  constructor(private readonly m: WxMock) {
+  constructor(m: WxMock) {
     const w = m.wx
     const later = (fn: () => void) => void setTimeout(fn, 0)
     const ok = (o: any, res: object = {}) => later(() => { o.success?.({ errMsg: 'ok', ...res }); o.complete?.() })
@@ -510,7 +510,7 @@ describe('what the clerk is told when reading fails', () => {
     [{ errCode: 10012, errMsg: 'createBLEConnection:fail operate time out' }, 'connect', 'CONNECT_FAILED'],
     [{ errCode: 10006, errMsg: 'writeBLECharacteristicValue:fail no connection' }, 'write', 'DISCONNECTED'],
     [{ errCode: 10008, errMsg: 'writeBLECharacteristicValue:fail system error' }, 'write', 'BLUETOOTH_FAILED'],
-  ] as const)('wx failure %j during %s → %s', (e, stage, code) => {
+  ] as [{ errCode: number; errMsg: string }, Parameters<typeof bleError>[1], string][])('wx failure %j during %s → %s', (e, stage, code) => {
     const mapped = bleError(e, stage)
     expect(mapped.code).toBe(code)
     expect(mapped.message).toMatch(/请/)

@@ -4,6 +4,7 @@
  * allowance) and registrations (with Idempotency-Key replay and the rolling
  * window like the real one) to test behaviour end to end through `wx.request`.
  */
+import { contractViolations } from './contract'
 import type { Alert, Drug, Inspection, PharmacySummary, PhotoRef, Registration, SalesPolicy } from '../miniprogram/api/contract'
 
 export interface FakeRequest {
@@ -74,8 +75,19 @@ export class FakeServer {
     return t
   }
 
+  /**
+   * Answers a request — and fails the test when the answer is one the real
+   * server's OpenAPI document does not allow (test/contract.ts).
+   */
   handle(req: FakeRequest): FakeResponse {
     this.requests.push(req)
+    const res = this.route(req)
+    const drift = contractViolations(req.method, req.path, res.status, res.body)
+    if (drift.length) throw new Error(`the fake server drifted from the OpenAPI document:\n${drift.join('\n')}`)
+    return res
+  }
+
+  private route(req: FakeRequest): FakeResponse {
     const { method, path } = req
     if (method === 'POST' && path === '/auth/wechat/login') return this.login(req.body.code)
     if (method === 'POST' && path === '/auth/wechat/bind') return this.bind(req.body)
@@ -126,7 +138,7 @@ export class FakeServer {
     if (!s) return problem(404, 'STAFF_NOT_FOUND')
     if (method === 'POST' && m![2]) return { ...invited(s), status: 200 }
     if (method === 'DELETE') {
-      if (s.role === 'pharmacy_manager') return problem(422, 'CANNOT_REMOVE_MANAGER')
+      if (s.role === 'pharmacy_manager') return problem(403, 'CANNOT_REMOVE_MANAGER')
       this.staff = this.staff.filter((x) => x !== s)
       return { status: 204 }
     }
@@ -266,7 +278,7 @@ export class FakeServer {
     const i: Inspection = {
       id: `00000000-0000-4000-a000-${String(++this.n).padStart(12, '0')}`,
       pharmacy_id: p.id, pharmacy_name: p.name, district_code: p.district_code, inspector_id: 'u9', inspector_name: '周检查',
-      result: b.result, findings: b.findings, disposition: b.disposition,
+      result: b.result, findings: b.findings ?? '', disposition: b.disposition,
       photos: keys.map((k) => { const { file: _f, ...ref } = this.photos.get(k)!; return ref }),
       inspected_at: b.inspected_at || '2026-01-05T15:00:00+08:00', created_at: '2026-01-05T15:00:00+08:00',
     }
