@@ -2,6 +2,8 @@
 module.exports = {
   testEnvironment: 'jsdom', // miniprogram-simulate renders into a DOM
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // test/live/ needs a built server: jest.live.config.js.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/live/'],
   // packed npm output and the miniprogram-ci install are not ours to scan
   modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/miniprogram/miniprogram_npm/', '<rootDir>/miniprogram/node_modules/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
