@@ -109,25 +109,39 @@ pub fn build(state: AppState, groups: &[FunctionGroup]) -> impl Endpoint + use<>
         )
         .at("/docs", make_sync(move |_| Html(swagger.clone())));
 
-    Route::new()
-        .nest(API_PREFIX, v1)
-        .at(
-            "/healthz",
-            crate::ops::healthz.with(Observe { route: "/healthz" }),
-        )
-        .at(
-            "/readyz",
-            crate::ops::readyz.with(Observe { route: "/readyz" }),
-        )
-        .at(
-            "/metrics",
-            crate::ops::metrics.with(Observe { route: "/metrics" }),
-        )
-        .data(state)
-        // A panic anywhere below answers 500 problem+json, never a dropped connection.
-        .with(poem::middleware::CatchPanic::new().with_handler(shared::error::problem_from_panic))
-        // Whatever poem itself refuses (no route, wrong method...) is problem+json too.
-        .catch_all_error(|e| async move { shared::error::problem_from_poem_error(e) })
+    let mut root = Route::new().nest(API_PREFIX, v1);
+    let sites: Vec<_> = groups.iter().flat_map(|g| g.sites).collect();
+    for site in &sites {
+        root = root.nest(
+            site.mount,
+            shared::site::SiteEndpoint::new(state.config.web_dir.join(site.dir)),
+        );
+    }
+    // `/` opens the first app served (the console), rather than a 404.
+    if let Some(first) = sites.first() {
+        let to = format!("{}/", first.mount);
+        root = root.at(
+            "/",
+            make_sync(move |_| poem::web::Redirect::see_other(to.clone())),
+        );
+    }
+    root.at(
+        "/healthz",
+        crate::ops::healthz.with(Observe { route: "/healthz" }),
+    )
+    .at(
+        "/readyz",
+        crate::ops::readyz.with(Observe { route: "/readyz" }),
+    )
+    .at(
+        "/metrics",
+        crate::ops::metrics.with(Observe { route: "/metrics" }),
+    )
+    .data(state)
+    // A panic anywhere below answers 500 problem+json, never a dropped connection.
+    .with(poem::middleware::CatchPanic::new().with_handler(shared::error::problem_from_panic))
+    // Whatever poem itself refuses (no route, wrong method...) is problem+json too.
+    .catch_all_error(|e| async move { shared::error::problem_from_poem_error(e) })
 }
 
 /// `/metrics` alone, without a token, for `serve --metrics-bind` on an
@@ -178,6 +192,11 @@ pub fn groups_table() -> String {
                     }
                 }
             }
+        }
+        // A group's browser apps are public pages (their data comes through the API).
+        for site in g.sites {
+            ops.push(format!("pages `{}/` (outside `/api/v1`)", site.mount));
+            who.insert("public".to_owned());
         }
         out.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",

@@ -41,6 +41,7 @@ registry! {
     mobile_api::inspection::Inspection,
     mobile_api::inspection::InspectionPhotos,
     mobile_api::alerts::Alerts,
+    functions::web::Web,
 }
 
 /// Jobs of the platform itself rather than of one group.

@@ -12,10 +12,11 @@
 # tests/api/deploy.rs makes the same glibc check on the test build; keep the
 # runtime table below in step with RUNTIME_GLIBC there.
 #
-# Needs: cargo, objdump (binutils), zip. Build on a machine whose glibc is no
+# Needs: cargo, objdump (binutils), zip, npm (the browser apps). Build on a machine whose glibc is no
 # newer than the runtimes' (Debian 12 / glibc 2.36 or older).
 #
 # Environment:
+#   YAOJIAN_WEB    `none`: leave the browser apps out (served from object storage)
 #   YAOJIAN_TOML   a yaojian.toml to put beside the binary in both packages
 #                  (otherwise one already in aliyun/code/ or tencent/code/ is kept)
 #   YAOJIAN_IMAGE  if set, also `docker build` the Tencent image with this tag
@@ -72,9 +73,21 @@ for entry in "${runtimes[@]}"; do
   echo "fits $runtime ($manifest): needs glibc ${need:-none}, has $have"
 done
 
+# The browser apps the `web` group serves (YAOJIAN_WEB_DIR defaults to
+# ./web/dist beside the binary). Skipped with YAOJIAN_WEB=none, e.g. when
+# they are hosted from object storage instead (README.md).
+if [ "${YAOJIAN_WEB:-}" != none ]; then
+  (cd "$here/../../web" && npm ci --no-audit --no-fund && npm run build)
+fi
+
 for dir in "$here/aliyun/code" "$here/tencent/code"; do
   mkdir -p "$dir"
   install -m 0755 "$bin" "$dir/yaojian"
+  rm -rf "$dir/web"
+  if [ "${YAOJIAN_WEB:-}" != none ]; then
+    mkdir -p "$dir/web"
+    cp -r "$here/../../web/dist" "$dir/web/dist"
+  fi
   if [ -n "${YAOJIAN_TOML:-}" ]; then
     cp "$YAOJIAN_TOML" "$dir/yaojian.toml"
   elif [ ! -f "$dir/yaojian.toml" ]; then

@@ -15,3 +15,4 @@ pub mod scans;
 pub mod staff;
 pub mod sync;
 pub mod users;
+pub mod web;

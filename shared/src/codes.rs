@@ -116,6 +116,7 @@ codes! {
     REDIS_UNAVAILABLE = 503 "缓存服务暂时不可用，请稍后重试";
     STORAGE_UNAVAILABLE = 503 "文件存储暂时不可用，请稍后重试";
     DEPENDENCY_UNAVAILABLE = 503 "依赖服务不可用";
+    SITE_NOT_BUILT = 503 "页面文件尚未部署，请联系运维人员";
     UNREACHABLE = 503 "无法连接";
     RETRY = 503 "系统繁忙，请重试";
     INTERNAL = 500 "服务器内部错误，请稍后重试";

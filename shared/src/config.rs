@@ -60,6 +60,8 @@ pub struct Config {
     pub storage_url: String,
     /// `AWS_*` settings for an `s3://` store (endpoint, region, keys...).
     pub storage_options: Vec<(String, String)>,
+    /// The built browser apps (`web/dist`: a folder per app, SPEC §10).
+    pub web_dir: std::path::PathBuf,
     pub log_format: LogFormat,
     /// The raw TOML document, kept for later sections (sync targets, policy).
     pub file: toml::Table,
@@ -435,6 +437,10 @@ impl Config {
 
         let sync_targets = sync_targets(&src.file)?;
         let retention_years = positive("YAOJIAN_RETENTION_YEARS", 5)?;
+        let web_dir = src
+            .get("YAOJIAN_WEB_DIR")
+            .unwrap_or_else(|| "./web/dist".into())
+            .into();
         let storage_url = src
             .get("YAOJIAN_STORAGE_URL")
             .unwrap_or_else(|| "./data/objects".into());
@@ -479,6 +485,7 @@ impl Config {
             retention_years,
             storage_url,
             storage_options,
+            web_dir,
             log_format,
             file: src.file,
         })

@@ -32,6 +32,8 @@ pub trait Group: 'static {
     const JOBS: &'static [Job] = &[];
     /// Entities the group writes to the outbox, with their payloads.
     const ENTITIES: &'static [Entity] = &[];
+    /// Built browser apps the group serves outside `/api/v1`.
+    const SITES: &'static [Site] = &[];
 
     type Api: OpenApi;
     fn api() -> Self::Api;
@@ -48,6 +50,16 @@ impl Deploy {
     pub const DEFAULT: Deploy = Deploy { memory_mb: 256 };
     /// Groups that decode photos or parse spreadsheets.
     pub const HEAVY: Deploy = Deploy { memory_mb: 512 };
+}
+
+/// A built browser app (SPEC §10) served under `mount` from the folder `dir`
+/// of the web directory (`YAOJIAN_WEB_DIR`): see [`crate::site`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Site {
+    /// Where it is served, without a trailing slash: `/console`.
+    pub mount: &'static str,
+    /// Its folder in the web directory: `console`.
+    pub dir: &'static str,
 }
 
 /// A scheduled job (`yaojian jobs run NAME`): run under an advisory lock by
@@ -111,6 +123,7 @@ pub struct FunctionGroup {
     pub deploy: Deploy,
     pub jobs: &'static [Job],
     pub entities: &'static [Entity],
+    pub sites: &'static [Site],
     /// Paths (OpenAPI form, `{id}`) relative to `/api/v1`.
     pub paths: Vec<String>,
 }
@@ -129,6 +142,7 @@ impl FunctionGroup {
             deploy: G::DEPLOY,
             jobs: G::JOBS,
             entities: G::ENTITIES,
+            sites: G::SITES,
             paths,
         }
     }

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod paging;
 pub mod ratelimit;
 pub mod sales;
+pub mod site;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

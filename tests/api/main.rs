@@ -26,4 +26,5 @@ mod staff;
 mod storage;
 mod sync;
 mod users;
+mod web;
 mod wechat;

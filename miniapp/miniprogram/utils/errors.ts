@@ -62,6 +62,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   REDIS_UNAVAILABLE: '系统繁忙，请稍后重试',
   STORAGE_UNAVAILABLE: '照片存储暂不可用，请稍后重试',
   DEPENDENCY_UNAVAILABLE: '系统繁忙，请稍后重试',
+  SITE_NOT_BUILT: '页面文件尚未部署，请联系运维人员',
   RETRY: '系统繁忙，请重试',
   INTERNAL: '系统出错，请稍后重试；如反复出现请联系技术支持',
   SERVER_BUSY: '服务器正忙，请稍等片刻再试',
