@@ -308,9 +308,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 });
             let logins = seed::demo(&state, &password_text).await?;
             println!(
-                "demo data ready: 3 pharmacies, 5 users, {} drugs",
+                "demo data ready: 3 pharmacies, 7 users, {} drugs",
                 seed::DEMO_DRUGS.len()
             );
+            let w = &logins.week;
+            if w.registrations > 0 {
+                println!(
+                    "a week of activity: {} sales, {} refused attempts, {} alerts, an inspection with a photo",
+                    w.registrations, w.refused, w.alerts
+                );
+            }
             println!(
                 "password sign-in (POST /api/v1/auth/login), password `{}`:",
                 logins.password

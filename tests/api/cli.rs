@@ -161,6 +161,63 @@ async fn create_admin_and_seed_demo() {
             .await
             .unwrap();
     assert_eq!(pharmacies, 3, "seed-demo is idempotent");
+
+    // A week worth opening: sales over seven days, refusals, every alert
+    // kind, an inspection with a photo — once, however often it runs.
+    let (sales, days): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT date(created_at AT TIME ZONE 'Asia/Shanghai')) FROM registration",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!((200..400).contains(&sales), "{sales} sales");
+    assert_eq!(days, 7);
+    let refused: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT code FROM refused_attempt ORDER BY 1")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        refused,
+        [
+            "MINOR_NOT_ALLOWED",
+            "PURCHASE_LIMIT_EXCEEDED",
+            "WINDOW_LIMIT_EXCEEDED"
+        ]
+    );
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT DISTINCT kind FROM alert ORDER BY 1")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    let mut every: Vec<String> = shared::alerts::AlertKind::ALL
+        .iter()
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    every.sort();
+    assert_eq!(kinds, every, "every alert kind");
+    let out = yaojian()
+        .args(["audit", "verify"])
+        .envs(app.env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let admin = app.login("admin").await;
+    let photo: uuid::Uuid =
+        sqlx::query_scalar("SELECT photo_id FROM inspection_photo WHERE inspection_id IS NOT NULL")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let r = app
+        .get(
+            &format!("/api/v1/inspection/photos/{photo}/thumbnail"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "the demo photo is stored and served");
     let districts: i64 = sqlx::query_scalar("SELECT count(*) FROM district")
         .fetch_one(&app.db)
         .await

@@ -1,5 +1,8 @@
 //! Reference data and the demo (`yaojian seed-demo`). Idempotent: fixed ids,
 //! upserts; running it twice changes nothing but the demo passwords' hashes.
+//! The demo's week of activity is [`week`].
+
+pub mod week;
 
 use serde_json::json;
 use shared::{
@@ -138,6 +141,8 @@ fn demo_id(name: &str) -> Uuid {
 pub struct DemoLogins {
     pub password: String,
     pub clerk_invite_code: String,
+    /// What the demo week added (nothing on a second run).
+    pub week: week::Week,
 }
 
 struct DemoPharmacy {
@@ -233,6 +238,24 @@ const USERS: &[DemoUser] = &[
         None,
         None,
     ),
+    (
+        "clerk_ph2",
+        "clerk",
+        "百姓店员",
+        None,
+        Some("ph2"),
+        None,
+        None,
+    ),
+    (
+        "clerk_ph3",
+        "clerk",
+        "健康店员",
+        None,
+        Some("ph3"),
+        None,
+        None,
+    ),
 ];
 
 pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoLogins> {
@@ -268,8 +291,11 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
     .append(&mut tx)
 .await?;
     tx.commit().await?;
+    let pharmacies: Vec<(&str, &str)> = PHARMACIES.iter().map(|p| (p.key, p.district)).collect();
+    let week = week::seed(state, &pharmacies).await?;
     Ok(DemoLogins {
         password: password_text.to_owned(),
         clerk_invite_code,
+        week,
     })
 }
