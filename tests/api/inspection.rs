@@ -226,6 +226,20 @@ async fn alerts_are_listed_by_district_and_resolved_with_a_note() {
         .await
         .unwrap();
     assert_eq!(all["total"], 2);
+    for (district, by_admin, by_inspector) in [("420106", 1, 0), ("420102", 1, 1)] {
+        for (token, expected) in [(&admin, by_admin), (&inspector, by_inspector)] {
+            let page: Value = app
+                .get(
+                    &format!("/api/v1/alerts?kind=MINOR_ATTEMPT&district={district}"),
+                    Some(token),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(page["total"], expected, "district {district}: {page}");
+        }
+    }
     let other = all["items"]
         .as_array()
         .unwrap()

@@ -4263,6 +4263,8 @@ export interface operations {
                 kind?: components["schemas"]["AlertKind"];
                 status?: components["schemas"]["AlertStatus"];
                 pharmacy_id?: string;
+                /** @description 6-digit district code (within the caller's scope). */
+                district?: string;
                 page?: number;
                 page_size?: number;
             };

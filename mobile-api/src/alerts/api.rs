@@ -84,6 +84,9 @@ impl AlertsApi {
         kind: Query<Option<AlertKind>>,
         status: Query<Option<AlertStatus>>,
         pharmacy_id: Query<Option<Uuid>>,
+        /// 6-digit district code (within the caller's scope).
+        #[oai(validator(pattern = r"^[0-9]{6}$"))]
+        district: Query<Option<String>>,
         #[oai(validator(minimum(value = "1")))] page: Query<Option<u32>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] page_size: Query<
             Option<u32>,
@@ -94,6 +97,7 @@ impl AlertsApi {
             kind: kind.0,
             status: status.0,
             pharmacy_id: pharmacy_id.0,
+            district: district.0,
         };
         let (rows, total) = repo::list(&state.db, &auth.scope(), &filter, page).await?;
         Ok(Json(Page::new(

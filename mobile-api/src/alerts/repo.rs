@@ -39,6 +39,7 @@ pub struct Filter {
     pub kind: Option<AlertKind>,
     pub status: Option<AlertStatus>,
     pub pharmacy_id: Option<Uuid>,
+    pub district: Option<String>,
 }
 
 pub async fn list(
@@ -57,6 +58,9 @@ pub async fn list(
         }
         if let Some(p) = f.pharmacy_id {
             qb.push(" AND a.pharmacy_id = ").push_bind(p);
+        }
+        if let Some(d) = &f.district {
+            qb.push(" AND a.district_code = ").push_bind(d.clone());
         }
         qb
     };

@@ -380,6 +380,7 @@ impl InspectionApi {
             status: Some(shared::alerts::AlertStatus::Open),
             pharmacy_id: Some(id.0),
             kind: None,
+            district: None,
         };
         let (alert_rows, _) = alerts::repo::list(
             &state.db,
