@@ -9,7 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEMO_PASSWORD, useLiveServer } from './server'
-import { field, signIn, useBrowser } from './browser'
+import { field, shownTotal, signIn, useBrowser } from './browser'
 
 const live = useLiveServer()
 const browser = useBrowser()
@@ -103,6 +103,13 @@ describe('the city admin', () => {
     await page.getByTestId('menu-alerts').click()
     const table = page.getByTestId('alerts-table')
     await table.locator('tbody tr').first().waitFor()
+    // By district: the page agrees with the API.
+    const token = await live.server.token('demo-admin')
+    const wuchang = (await (await live.server.api('/alerts?status=open&district=420106&page_size=1', token)).json()).total
+    expect(wuchang).toBeGreaterThan(0)
+    await field(page, 'alerts-filter-district').fill('420106')
+    await page.getByTestId('alerts-search').click()
+    await expect.poll(() => shownTotal(page, 'alerts-total')).toBe(wuchang)
     const button = page.locator('[data-testid^="alert-resolve-"]').filter({ hasText: /处理/ }).first()
     const id = ((await button.getAttribute('data-testid')) || '').replace('alert-resolve-', '')
     expect(id).toMatch(/^[0-9a-f-]{36}$/)

@@ -99,3 +99,9 @@ export async function signIn(page: Page, origin: string, username: string, passw
   await page.getByTestId('login-submit').click()
   await page.getByTestId('current-user').waitFor()
 }
+
+/** The `共 N 条` under a list, as a number. */
+export async function shownTotal(page: Page, testid: string): Promise<number> {
+  const text = (await page.getByTestId(testid).textContent()) || ''
+  return Number(/共\s*(\d+)/.exec(text)?.[1] ?? NaN)
+}

@@ -9,18 +9,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import ExcelJS from 'exceljs'
 import { describe, expect, it } from 'vitest'
-import type { Page } from 'playwright-core'
 import { DEMO_PASSWORD, useLiveServer } from './server'
-import { field, signIn, useBrowser } from './browser'
+import { field, shownTotal, signIn, useBrowser } from './browser'
 
 const live = useLiveServer()
 const browser = useBrowser()
-
-/** `共 N 条` under a list. */
-async function shownTotal(page: Page, testid: string): Promise<number> {
-  const text = (await page.getByTestId(testid).textContent()) || ''
-  return Number(/共\s*(\d+)\s*条/.exec(text)?.[1] ?? NaN)
-}
 
 async function apiTotal(query: string, token: string): Promise<number> {
   const r = await live.server.api(`/registrations?${query}`, token)

@@ -86,6 +86,9 @@ export function usePagedList<T extends object>(
   return { rows, sortedRows, total, page, pageSize, loading, loaded, error, sort, pagination, load, search, onPageChange, onSortChange }
 }
 
+/** What usePagedList returns: the list a PagedTable shows. */
+export type PagedList<T extends object> = ReturnType<typeof usePagedList<T>>
+
 /** Orders rows by one column: numbers and booleans by value, text in Chinese collation, empty last. */
 export function sortRows<T extends object>(rows: T[], sort: SortInfo | undefined): T[] {
   if (!sort || !sort.sortBy) return rows

@@ -1,0 +1,35 @@
+/**
+ * The TDesign components the console uses, one by one (see tdesign.ts): the
+ * only list of them. Re-exported by name, so the bundle carries only these.
+ */
+export {
+  Alert,
+  Aside,
+  Button,
+  Card,
+  Checkbox,
+  Content,
+  DateRangePicker,
+  Descriptions,
+  DescriptionsItem,
+  Dialog,
+  Drawer,
+  Form,
+  FormItem,
+  Header,
+  Input,
+  Layout,
+  Link,
+  Loading,
+  Menu,
+  MenuItem,
+  Option,
+  RadioButton,
+  RadioGroup,
+  Select,
+  Space,
+  Table,
+  Tag,
+  Textarea,
+  Tooltip,
+} from 'tdesign-vue-next'
