@@ -41,6 +41,7 @@ registry! {
     mobile_api::inspection::Inspection,
     mobile_api::inspection::InspectionPhotos,
     mobile_api::alerts::Alerts,
+    mobile_api::approval_items::ApprovalItems,
     functions::web::Web,
 }
 

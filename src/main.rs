@@ -308,7 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 });
             let logins = seed::demo(&state, &password_text).await?;
             println!(
-                "demo data ready: 3 pharmacies, 7 users, {} drugs",
+                "demo data ready: 3 pharmacies, 11 users, {} drugs, 10 approval items",
                 seed::DEMO_DRUGS.len()
             );
             let w = &logins.week;
@@ -325,6 +325,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("  demo-admin      city admin");
             println!("  demo-inspector  inspector of 江岸区 (420102)");
             println!("  demo-manager    manager of 江岸区民生大药房");
+            println!(
+                "  demo-accept, demo-review1, demo-review2, demo-decide  approvers (受理, 审查, 决定) of the demo approval items"
+            );
             println!("WeChat sign-in (POST /api/v1/auth/wechat/login) against the fake WeChat:");
             println!("  any code          → the clerk of 江岸区民生大药房 (bound)");
             println!(

@@ -2,4 +2,5 @@
 //! and later approvals (H5 inside the collaboration platform, SPEC §8).
 
 pub mod alerts;
+pub mod approval_items;
 pub mod inspection;

@@ -111,6 +111,9 @@ actions! {
     DepartmentUpdate = "department.update" on "department",
     GrantCreate = "grant.create" on "grant",
     GrantRevoke = "grant.revoke" on "grant",
+    ApprovalItemCreate = "approval_item.create" on "approval_item",
+    ApprovalItemVersion = "approval_item.version" on "approval_item",
+    ApprovalItemRetire = "approval_item.retire" on "approval_item",
     SeedDemo = "seed.demo" on "seed",
 }
 

@@ -176,6 +176,11 @@ codes! {
     ORGANISATION_NOT_FOUND = 404 "机构不存在";
     ORGANISATION_EXISTS = 409 "该统一社会信用代码的机构已存在";
     ORGANISATION_CYCLE = 422 "不能把机构移到自身或其下级机构之下";
+    // approvals (SPEC §8)
+    APPROVAL_ITEM_NOT_FOUND = 404 "审批事项不存在";
+    APPROVAL_ITEM_CODE_TAKEN = 409 "事项编码已被使用";
+    APPROVAL_ITEM_STALE = 409 "事项已被他人修改，请刷新后在最新版本上修改";
+    ITEM_DEFINITION_INVALID = 422 "事项配置不完整或有误，请按提示修改";
     ORGANISATION_KIND_INVALID = 422 "只能新增监督所等机构；市局和区局由行政区划生成";
     DIVISION_CODE_INVALID = 422 "行政区划代码应为 6 位数字";
     DEPARTMENT_NOT_FOUND = 404 "科室不存在";

@@ -1,7 +1,8 @@
 //! Reference data and the demo (`yaojian seed-demo`). Idempotent: fixed ids,
 //! upserts; running it twice changes nothing but the demo passwords' hashes.
-//! The demo's week of activity is [`week`].
+//! The demo's week of activity is [`week`]; its approval side [`items`].
 
+pub mod items;
 pub mod week;
 
 use serde_json::json;
@@ -279,6 +280,7 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
         .execute(&mut *tx)
         .await?;
     }
+    items::seed(&mut tx, &hash).await?;
     let clerk_invite_code = invite::issue(
         &mut tx,
         &state.pii,

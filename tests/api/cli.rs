@@ -218,6 +218,27 @@ async fn create_admin_and_seed_demo() {
         )
         .await;
     assert_eq!(r.status(), 200, "the demo photo is stored and served");
+
+    // The approval side: items with steps, approvers holding grants.
+    let items: serde_json::Value = app
+        .get("/api/v1/admin/approval-items", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.as_array().unwrap().len(), 10, "{items}");
+    assert!(
+        items.as_array().unwrap().iter().all(|i| i["version"] == 1),
+        "a second seed adds no version"
+    );
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            serde_json::json!({"username": "demo-decide", "password": "Demo-Passw0rd-1"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200, "the demo approver signs in");
     let districts: i64 = sqlx::query_scalar("SELECT count(*) FROM district")
         .fetch_one(&app.db)
         .await

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod approval_items;
 mod audit;
 mod auth;
 mod bench;

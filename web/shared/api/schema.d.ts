@@ -4,6 +4,76 @@
  */
 
 export interface paths {
+    "/admin/approval-items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The approval items with their current definitions */
+        get: operations["admin_approval_items"];
+        put?: never;
+        /** Define a new item (version 1) */
+        post: operations["admin_approval_item_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/approval-items/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One item with its current definition */
+        get: operations["admin_approval_item"];
+        /** Change an item: its definition becomes a new version */
+        put: operations["admin_approval_item_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/approval-items/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Retire an item (no new cases) or bring it back */
+        put: operations["admin_approval_item_status"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/approval-items/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of an item, oldest first */
+        get: operations["admin_approval_item_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/audit": {
         parameters: {
             query?: never;
@@ -859,6 +929,40 @@ export interface components {
          */
         AlertStatus: "open" | "resolved";
         /**
+         * ApprovalItem
+         * @description An item with its current definition.
+         */
+        ApprovalItem: {
+            code: string;
+            /** Format: date-time */
+            created_at: string;
+            definition: components["schemas"]["Definition"];
+            /** Format: uuid */
+            id: string;
+            /** @description Takes no new case; cases in flight finish under their version. */
+            retired: boolean;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: int32
+             * @description The version new cases are accepted under.
+             */
+            version: number;
+        };
+        /** ApprovalItemChange */
+        ApprovalItemChange: {
+            /**
+             * Format: int32
+             * @description The version this change was made on (the current one, or 409).
+             */
+            base_version: number;
+            definition: components["schemas"]["Definition"];
+        };
+        /** ApprovalItemStatus */
+        ApprovalItemStatus: {
+            retired: boolean;
+        };
+        /**
          * AuditEntry
          * @description One audit entry. Carries ids and codes only, never personal data.
          */
@@ -912,6 +1016,33 @@ export interface components {
             id_masked: string;
             name_masked: string;
         };
+        /**
+         * Definition
+         * @description An approval item's definition: what a version stores.
+         */
+        Definition: {
+            /** @description 秒批: a filing that passes pre-review is approved at once. */
+            automatic: boolean;
+            /** @description 业务条线, e.g. 公共场所卫生 (grants may name a line). */
+            business_line: string;
+            /** @description A city item handed to the districts from a date. */
+            devolution?: components["schemas"]["Devolution"] & unknown;
+            fields: components["schemas"]["FormField"][];
+            kind: components["schemas"]["ItemKind"];
+            /**
+             * Format: uint32
+             * @description Legal time limit, working days (承诺时限).
+             */
+            legal_days: number;
+            level: components["schemas"]["HandlingLevel"];
+            /** @description The licence type a decision issues (SPEC §9), if any. */
+            licence_type?: string;
+            materials: components["schemas"]["Material"][];
+            name: string;
+            /** @description 重特事项: materials, opinions and decisions encrypted at rest. */
+            sensitive: boolean;
+            steps: components["schemas"]["Step"][];
+        };
         /** Department */
         Department: {
             /** Format: date-time */
@@ -930,6 +1061,14 @@ export interface components {
         /** DepartmentChange */
         DepartmentChange: {
             name: string;
+        };
+        /**
+         * Devolution
+         * @description 业务下放: from `date`, new cases of a city item are handled by the districts.
+         */
+        Devolution: {
+            /** Format: naive-date */
+            from: string;
         };
         /** @enum {string} */
         Disposition: "none" | "rectify" | "warning" | "case_opened";
@@ -970,6 +1109,30 @@ export interface components {
             /** @description Chinese message for the user. */
             message: string;
         };
+        /**
+         * @description The type of a form field's value.
+         * @enum {string}
+         */
+        FieldType: "text" | "number" | "date" | "choice" | "identifier";
+        /**
+         * FormField
+         * @description A field of the application form.
+         */
+        FormField: {
+            code: string;
+            /** @description For `identifier`: which one. */
+            identifier?: components["schemas"]["IdentifierKind"] & unknown;
+            label: string;
+            /**
+             * Format: uint32
+             * @description Longest text, characters (text fields; default 200).
+             */
+            max_length?: number;
+            /** @description For `choice`: the values allowed. */
+            options?: string[];
+            required: boolean;
+            type: components["schemas"]["FieldType"];
+        };
         /** @enum {string} */
         GenderView: "male" | "female";
         /**
@@ -988,6 +1151,11 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /**
+         * @description Who handles the item's cases.
+         * @enum {string}
+         */
+        HandlingLevel: "city" | "district";
         /** IdCardReader */
         IdCardReader: {
             card_reader: components["schemas"]["IdCardReaderFields"];
@@ -999,6 +1167,11 @@ export interface components {
             /** @description `YYYY-MM-DD`, `YYYYMMDD` or `长期`. */
             valid_until?: string;
         };
+        /**
+         * @description The identifiers a form field may hold (each parsed by its `shared` type).
+         * @enum {string}
+         */
+        IdentifierKind: "uscc" | "resident_id" | "barcode" | "approval_number";
         /** ImportRejected */
         ImportRejected: {
             errors: components["schemas"]["FieldError"][];
@@ -1070,12 +1243,57 @@ export interface components {
             trace_code?: string;
         };
         /**
+         * @description 许可 / 备案 / 注销 / 注册.
+         * @enum {string}
+         */
+        ItemKind: "licence" | "filing" | "deregistration" | "registration";
+        /**
+         * ItemVersion
+         * @description One version of an item, as it was written.
+         */
+        ItemVersion: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by?: string;
+            definition: components["schemas"]["Definition"];
+            /** Format: int32 */
+            version: number;
+        };
+        /**
          * ManualBuyer
          * @description A buyer typed in by hand (no card at hand): flagged for review.
          */
         ManualBuyer: {
             id_number: string;
             name: string;
+        };
+        /**
+         * Material
+         * @description A material the applicant hands in.
+         */
+        Material: {
+            code: string;
+            /**
+             * Format: uint64
+             * @description At most [`MATERIAL_MAX_BYTES`].
+             */
+            max_bytes: number;
+            name: string;
+            required: boolean;
+            /** @description Accepted file types (at least one). */
+            types: components["schemas"]["MaterialType"][];
+        };
+        /**
+         * @description The file types a material may come as.
+         * @enum {string}
+         */
+        MaterialType: "pdf" | "jpeg" | "png" | "ofd";
+        /** NewApprovalItem */
+        NewApprovalItem: {
+            /** @description Stable code (`A-Z a-z 0-9 _ . -`, 1–64): grants and the platform name it. */
+            code: string;
+            definition: components["schemas"]["Definition"];
         };
         /** NewClerk */
         NewClerk: {
@@ -1555,6 +1773,33 @@ export interface components {
             phone?: string;
             role: components["schemas"]["Role"];
         };
+        /**
+         * Step
+         * @description One step of the review, in order.
+         */
+        Step: {
+            /** @description Stable within the item (`accept`, `review`, `decide`); grants name it. */
+            code: string;
+            /**
+             * Format: uint32
+             * @description Its own time limit, working days.
+             */
+            days?: number;
+            /**
+             * Format: uuid
+             * @description The department whose members hold its grants.
+             */
+            department_id?: string;
+            mode: components["schemas"]["StepMode"];
+            name: string;
+        };
+        /**
+         * @description How a step's tasks are decided: one assignee claims it (`single`),
+         *     every assignee decides (`all`, 会签), or the first decision decides
+         *     (`any`, 或签).
+         * @enum {string}
+         */
+        StepMode: "single" | "all" | "any";
         /** TargetStatus */
         TargetStatus: {
             /** Format: int64 */
@@ -1727,6 +1972,686 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    admin_approval_items: {
+        parameters: {
+            query?: {
+                /** @description Include retired items. */
+                retired?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalItem"][];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不存在或不可见 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体或上传文件过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 内容类型不支持 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 业务规则不允许 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过多或账号锁定 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 依赖服务不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_approval_item_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewApprovalItem"];
+            };
+        };
+        responses: {
+            /** @description Created at version 1 (or, for a repeated `Idempotency-Key`, the first answer). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalItem"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不存在或不可见 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体或上传文件过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 内容类型不支持 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 业务规则不允许 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过多或账号锁定 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 依赖服务不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_approval_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalItem"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不存在或不可见 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体或上传文件过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 内容类型不支持 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 业务规则不允许 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过多或账号锁定 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 依赖服务不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_approval_item_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApprovalItemChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalItem"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不存在或不可见 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体或上传文件过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 内容类型不支持 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 业务规则不允许 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过多或账号锁定 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 依赖服务不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_approval_item_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApprovalItemStatus"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalItem"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不存在或不可见 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体或上传文件过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 内容类型不支持 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 业务规则不允许 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过多或账号锁定 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 依赖服务不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_approval_item_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ItemVersion"][];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不存在或不可见 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体或上传文件过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 内容类型不支持 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 业务规则不允许 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过多或账号锁定 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 依赖服务不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_audit_list: {
         parameters: {
             query?: {
