@@ -42,6 +42,7 @@ registry! {
     mobile_api::inspection::InspectionPhotos,
     mobile_api::alerts::Alerts,
     mobile_api::approval_items::ApprovalItems,
+    mobile_api::calendar::WorkingCalendar,
     functions::web::Web,
 }
 

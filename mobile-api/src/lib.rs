@@ -3,4 +3,5 @@
 
 pub mod alerts;
 pub mod approval_items;
+pub mod calendar;
 pub mod inspection;

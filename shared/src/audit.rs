@@ -114,6 +114,7 @@ actions! {
     ApprovalItemCreate = "approval_item.create" on "approval_item",
     ApprovalItemVersion = "approval_item.version" on "approval_item",
     ApprovalItemRetire = "approval_item.retire" on "approval_item",
+    CalendarChange = "calendar.change" on "calendar",
     SeedDemo = "seed.demo" on "seed",
 }
 

@@ -181,6 +181,7 @@ codes! {
     APPROVAL_ITEM_CODE_TAKEN = 409 "事项编码已被使用";
     APPROVAL_ITEM_STALE = 409 "事项已被他人修改，请刷新后在最新版本上修改";
     ITEM_DEFINITION_INVALID = 422 "事项配置不完整或有误，请按提示修改";
+    CALENDAR_YEAR_NOT_COVERED = 422 "工作日历尚未收录该年度，请先添加该年度的节假日安排";
     ORGANISATION_KIND_INVALID = 422 "只能新增监督所等机构；市局和区局由行政区划生成";
     DIVISION_CODE_INVALID = 422 "行政区划代码应为 6 位数字";
     DEPARTMENT_NOT_FOUND = 404 "科室不存在";

@@ -31,6 +31,7 @@ pub mod text_enum;
 pub mod time;
 pub mod upload;
 pub mod wechat;
+pub mod workdays;
 
 pub use error::ApiError;
 pub use state::AppState;

@@ -8,6 +8,7 @@ mod approval_items;
 mod audit;
 mod auth;
 mod bench;
+mod calendar;
 mod cli;
 mod codes;
 mod deploy;

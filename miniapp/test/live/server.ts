@@ -104,6 +104,8 @@ export interface World {
   template: string
   /** The invite code seed-demo issued for the unbound clerk 民生新店员. */
   inviteCode: string
+  /** The objects seed-demo stored (the demo inspection's photo), shared by the file's servers. */
+  storage: string
   wechatBase: string
   wechat: Child
 }
@@ -133,7 +135,14 @@ export async function startWorld(): Promise<World> {
   try {
     const wechatPort = await freePort()
     const wechatBase = `http://127.0.0.1:${wechatPort}`
-    const env = baseEnv({ DATABASE_URL: withDatabase(ADMIN_URL, template), WECHAT_API_BASE: wechatBase, YAOJIAN_DEMO_PASSWORD: DEMO_PASSWORD })
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'yaojian-live-template-'))
+    const env = baseEnv({
+      DATABASE_URL: withDatabase(ADMIN_URL, template),
+      WECHAT_API_BASE: wechatBase,
+      YAOJIAN_DEMO_PASSWORD: DEMO_PASSWORD,
+      YAOJIAN_STORAGE_URL: storage,
+      REDIS_KEY_PREFIX: `yjmp:${template}:`,
+    })
     await run(['migrate'], env)
     const seeded = await run(['seed-demo'], env)
     const invite = /invite code (\S+)/.exec(seeded)
@@ -145,7 +154,7 @@ export async function startWorld(): Promise<World> {
       await wechat.stop()
       throw e
     }
-    return { template, inviteCode: invite[1], wechatBase, wechat }
+    return { template, inviteCode: invite[1], storage, wechatBase, wechat }
   } catch (e) {
     await admin((c) => c.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`))
     throw e
@@ -156,14 +165,13 @@ export async function stopWorld(w: World | undefined): Promise<void> {
   if (!w) return
   await w.wechat.stop()
   await admin((c) => c.query(`DROP DATABASE IF EXISTS "${w.template}" WITH (FORCE)`))
+  fs.rmSync(w.storage, { recursive: true, force: true })
 }
 
 export interface LiveServer {
   /** `http://127.0.0.1:PORT` */
   origin: string
   database: string
-  /** Where its objects (photos) are stored. */
-  storage: string
   child: Child
   /** A query on the test's database (to look at what the server wrote). */
   sql<T = any>(text: string, params?: unknown[]): Promise<T[]>
@@ -174,7 +182,7 @@ export async function startServer(w: World): Promise<LiveServer> {
   const database = `yj_mp_${randomBytes(6).toString('hex')}`
   await admin((c) => c.query(`CREATE DATABASE "${database}" TEMPLATE "${w.template}"`))
   const port = await freePort()
-  const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'yaojian-live-objects-'))
+  const storage = w.storage
   const databaseUrl = withDatabase(ADMIN_URL, database)
   const child = new Child(
     ['serve', '--bind', `127.0.0.1:${port}`],
@@ -196,7 +204,6 @@ export async function startServer(w: World): Promise<LiveServer> {
   return {
     origin,
     database,
-    storage,
     child,
     async sql(text, params = []) {
       const c = new Client({ connectionString: databaseUrl })
@@ -214,7 +221,6 @@ export async function stopServer(s: LiveServer | undefined): Promise<void> {
   if (!s) return
   await s.child.stop()
   await admin((c) => c.query(`DROP DATABASE IF EXISTS "${s.database}" WITH (FORCE)`))
-  fs.rmSync(s.storage, { recursive: true, force: true })
 }
 
 /**
