@@ -131,6 +131,7 @@ codes! {
     USCC_CHECKSUM = 422 "统一社会信用代码校验位错误";
     BARCODE_INVALID = 422 "条形码无效，请核对后重新扫描";
     APPROVAL_NUMBER_INVALID = 422 "批准文号格式错误";
+    ACCEPTANCE_NUMBER_INVALID = 422 "受理编号格式或校验位错误，请核对受理通知书";
     NAME_INVALID = 422 "姓名格式不正确，请核对证件上的姓名";
     PHONE_INVALID = 422 "电话号码格式不正确";
     // sales (SPEC §4.2, §4.3)

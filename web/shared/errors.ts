@@ -79,6 +79,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   APPROVAL_ITEM_CODE_TAKEN: '事项编码已被使用，请换一个编码',
   APPROVAL_ITEM_STALE: '事项已被他人修改，请刷新后在最新版本上修改',
   ITEM_DEFINITION_INVALID: '事项配置不完整或有误，请按提示修改',
+  ACCEPTANCE_NUMBER_INVALID: '受理编号格式或校验位错误，请核对受理通知书',
   CALENDAR_YEAR_NOT_COVERED: '工作日历尚未收录该年度，请先添加该年度的节假日安排',
   ORGANISATION_KIND_INVALID: '只能新增监督所等机构',
   DIVISION_CODE_INVALID: '行政区划代码应为 6 位数字',

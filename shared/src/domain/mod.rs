@@ -10,11 +10,13 @@
 //! | [`Uscc`] | GB 32100-2015 法人和其他组织统一社会信用代码编码规则 |
 //! | [`Gtin`] | GS1 General Specifications (GTIN-8/12/13/14), GB 12904 |
 //! | [`ApprovalNumber`] | 《药品注册管理办法》药品批准文号格式 |
+//! | [`AcceptanceNumber`] | ours (SPEC §8.3): `SL` + division + date + sequence + ISO 7064 MOD 11,10 |
 //!
 //! Errors are one enum per type and all implement [`DomainError`], which gives
 //! a stable machine code and a Chinese message for the user. Errors never carry
 //! the rejected input: it may be personal data and errors end up in logs.
 
+pub mod acceptance_number;
 pub mod approval_number;
 pub mod barcode;
 pub mod id_number;
@@ -22,6 +24,7 @@ pub mod mask;
 pub mod status;
 pub mod uscc;
 
+pub use acceptance_number::{AcceptanceNumber, AcceptanceNumberError};
 pub use approval_number::{ApprovalCategory, ApprovalNumber, ApprovalNumberError};
 pub use barcode::{BarcodeError, Gtin, GtinKind};
 pub use id_number::{Gender, IdNumberError, ResidentIdNumber};
