@@ -178,6 +178,8 @@ codes! {
     ORGANISATION_EXISTS = 409 "该统一社会信用代码的机构已存在";
     ORGANISATION_CYCLE = 422 "不能把机构移到自身或其下级机构之下";
     // approvals (SPEC §8)
+    SIGNATURE_INVALID = 401 "请求签名无效或已过期";
+    REQUEST_REPLAYED = 401 "重复的请求（nonce 已使用）";
     APPROVAL_ITEM_NOT_FOUND = 404 "审批事项不存在";
     APPROVAL_ITEM_CODE_TAKEN = 409 "事项编码已被使用";
     APPROVAL_ITEM_STALE = 409 "事项已被他人修改，请刷新后在最新版本上修改";

@@ -17,6 +17,7 @@ pub mod error;
 pub mod group;
 pub mod idempotency;
 pub mod imaging;
+pub mod inbound;
 pub mod jobs;
 pub mod net;
 pub mod outbox;

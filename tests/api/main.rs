@@ -17,6 +17,7 @@ mod errors;
 mod export;
 mod hardening;
 mod imports;
+mod inbound;
 mod inspection;
 mod layout;
 mod ops;

@@ -75,6 +75,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   ORGANISATION_NOT_FOUND: '机构不存在',
   ORGANISATION_EXISTS: '该统一社会信用代码的机构已存在',
   ORGANISATION_CYCLE: '不能把机构移到自身或其下级机构之下',
+  SIGNATURE_INVALID: '请求签名无效或已过期',
+  REQUEST_REPLAYED: '重复的请求（nonce 已使用）',
   APPROVAL_ITEM_NOT_FOUND: '审批事项不存在',
   APPROVAL_ITEM_CODE_TAKEN: '事项编码已被使用，请换一个编码',
   APPROVAL_ITEM_STALE: '事项已被他人修改，请刷新后在最新版本上修改',
