@@ -27,16 +27,8 @@ pub fn synthetic_id(n: u64) -> String {
     let seq = n % 999 + 1;
     let region = DISTRICTS[(n / 999 / 18_000) as usize % DISTRICTS.len()];
     let base = format!("{region}{}{seq:03}", birth.format("%Y%m%d"));
-    let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = base
-        .chars()
-        .zip(w)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!(
-        "{base}{}",
-        ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(s % 11) as usize]
-    )
+    let check = shared::domain::ResidentIdNumber::check_character(&base).expect("17 digits");
+    format!("{base}{check}")
 }
 
 fn hex(b: &[u8]) -> String {

@@ -384,6 +384,18 @@ pub static CONSTRAINT_RULES: &[ConstraintRule] = &[
         code: codes::DEPARTMENT_INVALID,
         title: "只有审批人员属于科室",
     },
+    ConstraintRule {
+        constraint: "approval_item_code_key",
+        status: StatusCode::CONFLICT,
+        code: codes::APPROVAL_ITEM_CODE_TAKEN,
+        title: "事项编码已被使用",
+    },
+    ConstraintRule {
+        constraint: "calendar_day_covered",
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: codes::CALENDAR_YEAR_NOT_COVERED,
+        title: "工作日历尚未收录该年度，请先添加该年度的节假日安排",
+    },
 ];
 
 pub fn from_sqlx(e: sqlx::Error) -> ApiError {

@@ -85,21 +85,6 @@ impl Calendar {
         }
         Ok(day)
     }
-
-    /// Working days from `from` (excluded) to `to` (included); 0 when `to` is not after `from`.
-    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> Result<u32, NotCovered> {
-        let mut n = 0;
-        let mut day = from;
-        while day < to {
-            day = day
-                .checked_add_days(Days::new(1))
-                .ok_or(NotCovered(day.year()))?;
-            if self.is_working(day)? {
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
 }
 
 #[cfg(test)]
@@ -158,11 +143,6 @@ mod tests {
         assert_eq!(
             c.add_working_days(d("2025-04-30"), 0).unwrap(),
             d("2025-04-30")
-        );
-        assert_eq!(
-            c.working_days_between(d("2025-01-20"), d("2025-02-21"))
-                .unwrap(),
-            20
         );
         assert_eq!(
             c.add_working_days(d("2025-12-30"), 5),

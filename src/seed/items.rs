@@ -469,14 +469,17 @@ pub async fn seed(conn: &mut PgConnection, password_hash: &str) -> anyhow::Resul
         definition
             .check(|d| d == window || d == approval)
             .map_err(|e| anyhow::anyhow!("demo item {code}: {:?}", e.errors))?;
-        repo::insert(
-            conn,
-            demo_id(&format!("item/{code}")),
-            code,
-            definition,
-            None,
+        // An item already there keeps the version it has.
+        let id = demo_id(&format!("item/{code}"));
+        let there: bool = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM approval_item WHERE item_id = $1) AS "there!""#,
+            id
         )
+        .fetch_one(&mut *conn)
         .await?;
+        if !there {
+            repo::insert(conn, id, code, definition, None).await?;
+        }
     }
     Ok(items.len())
 }

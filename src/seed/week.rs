@@ -68,18 +68,6 @@ const REGIONS: &[&str] = &[
     "420102", "420103", "420104", "420105", "420106", "420111", "110101", "440106",
 ];
 
-/// A valid 18-digit resident ID number (GB 11643) from its first 17 digits.
-fn with_check_digit(body: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
-}
-
 struct Buyer {
     name: String,
     id_number: ResidentIdNumber,
@@ -93,7 +81,8 @@ fn buyer(dice: &mut Dice, birth_year: u64) -> anyhow::Result<Buyer> {
         1 + dice.below(28),
         dice.below(1000)
     );
-    let id_number = ResidentIdNumber::parse(&with_check_digit(&body))
+    let check = ResidentIdNumber::check_character(&body).expect("17 digits");
+    let id_number = ResidentIdNumber::parse(&format!("{body}{check}"))
         .map_err(|e| anyhow::anyhow!("demo buyer: {e:?}"))?;
     let name = format!("{}{}", dice.pick(SURNAMES), dice.pick(GIVEN));
     Ok(Buyer { name, id_number })
@@ -362,16 +351,6 @@ async fn inspection(
     img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
     let processed = mobile_api::inspection::photo::process(&png)
         .map_err(|e| anyhow::anyhow!("demo photo: {e:?}"))?;
-    let photo_id = demo_id("inspection-photo");
-    let object_key = format!("inspection/demo/{photo_id}.jpg");
-    let thumbnail_key = format!("inspection/demo/{photo_id}_thumb.jpg");
-    let bytes = processed.full.len() as i32;
-    state.storage.put(&object_key, processed.full).await?;
-    state
-        .storage
-        .put(&thumbnail_key, processed.thumbnail)
-        .await?;
-
     let mut tx = state.db.begin().await?;
     let id = mobile_api::inspection::repo::insert(
         &mut tx,
@@ -386,10 +365,11 @@ async fn inspection(
         },
     )
     .await?;
-    sqlx::query!("INSERT INTO inspection_photo (photo_id, uploaded_by, district_code, inspection_id, object_key, thumbnail_key, width, height, bytes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", photo_id, inspector, district, id, &object_key, &thumbnail_key, processed.width as i32, processed.height as i32, bytes)
-    .execute(&mut *tx)
-    .await?;
+    let photo =
+        mobile_api::inspection::photos::store(state, &mut tx, inspector, Some(district), processed)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo photo: {}", e.title))?;
+    mobile_api::inspection::repo::attach_photos(&mut tx, id, inspector, district, &[photo]).await?;
     Entry::system(Action::SeedDemo)
         .object(id)
         .detail(json!({ "inspection": id, "photos": 1 }))

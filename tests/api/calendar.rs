@@ -91,6 +91,20 @@ async fn city_admins_correct_and_extend_the_calendar() {
         )
         .await;
     assert_eq!(r.status(), 201);
+    let (s, p) = problem(
+        app.post(
+            "/api/v1/admin/calendar/years",
+            json!({ "year": 1999, "source": "x" }),
+            Some(&admin),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (400, Some("year")),
+        "{p}"
+    );
     assert_eq!(
         put("2027-02-08", json!({ "working": false, "name": "春节" }))
             .await

@@ -532,13 +532,7 @@ impl Proxy {
 /// A valid resident ID number born on `birth` (YYYYMMDD) in 江岸区.
 pub fn id_number(birth: &str, seq: u32) -> String {
     let base = format!("420102{birth}{seq:03}");
-    let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = base
-        .chars()
-        .zip(w)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(s % 11) as usize];
+    let check = shared::domain::ResidentIdNumber::check_character(&base).expect("17 digits");
     format!("{base}{check}")
 }
 

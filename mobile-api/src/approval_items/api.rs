@@ -179,13 +179,8 @@ impl ApprovalItemsApi {
         let created = idempotency::run(&state, auth.user_id, &key, &body.0, &[], async |tx| {
             checked(tx, &body.definition).await?;
             let id = Uuid::now_v7();
-            if !repo::insert(tx, id, &code, &body.definition, Some(auth.user_id)).await? {
-                return Err(ApiError::of(codes::APPROVAL_ITEM_CODE_TAKEN).field(
-                    "code",
-                    codes::APPROVAL_ITEM_CODE_TAKEN,
-                    "该编码已有事项",
-                ));
-            }
+            // A taken code is 409 APPROVAL_ITEM_CODE_TAKEN (CONSTRAINT_RULES).
+            repo::insert(tx, id, &code, &body.definition, Some(auth.user_id)).await?;
             Entry::by(&auth.0, Action::ApprovalItemCreate)
                 .on(Stream::City)
                 .object(id)

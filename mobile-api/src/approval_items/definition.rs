@@ -196,8 +196,8 @@ fn unique<'a>(problems: &mut Problems, list: &str, codes: impl Iterator<Item = (
 }
 
 impl Definition {
-    /// Every reason this definition cannot be used, at once; `departments`
-    /// tells which of the departments it names exist.
+    /// Every reason this definition cannot be used, at once;
+    /// `known_department` tells whether a department it names exists.
     pub fn check(&self, known_department: impl Fn(Uuid) -> bool) -> Result<(), ApiError> {
         let mut p = Problems(Vec::new());
         if !text_ok(&self.name, 100) {
@@ -321,9 +321,7 @@ impl Definition {
             return Ok(());
         }
         let mut err = ApiError::of(codes::ITEM_DEFINITION_INVALID);
-        for e in p.0 {
-            err = err.field(e.field, codes::ITEM_DEFINITION_INVALID, e.message);
-        }
+        err.errors = p.0;
         Err(err)
     }
 }

@@ -80,28 +80,22 @@ pub async fn versions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<VersionRo
     .await
 }
 
-/// A new item at version 1; false when its code is taken.
+/// A new item at version 1 (a taken code is `approval_item_code_key`).
 pub async fn insert(
     conn: &mut PgConnection,
     id: Uuid,
     code: &str,
     definition: &Definition,
     by: Option<Uuid>,
-) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query!(
-        "INSERT INTO approval_item (item_id, code, current_version) VALUES ($1, $2, 1)
-         ON CONFLICT (code) DO NOTHING",
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO approval_item (item_id, code, current_version) VALUES ($1, $2, 1)",
         id,
         code
     )
     .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        return Ok(false);
-    }
-    add_version(conn, id, 1, definition, by).await?;
-    Ok(true)
+    .await?;
+    add_version(conn, id, 1, definition, by).await
 }
 
 /// Writes `version` and makes it current.

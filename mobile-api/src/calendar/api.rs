@@ -1,6 +1,6 @@
 //! `/admin/calendar`: city admins only; every change audited on the city's stream.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -90,14 +90,6 @@ async fn year_of(conn: &mut sqlx::PgConnection, year: i32) -> Result<CalendarYea
     })
 }
 
-fn not_covered(year: i32) -> ApiError {
-    ApiError::of(codes::CALENDAR_YEAR_NOT_COVERED).field(
-        "day",
-        codes::CALENDAR_YEAR_NOT_COVERED,
-        format!("工作日历尚未收录 {year} 年，请先添加该年度"),
-    )
-}
-
 #[OpenApi]
 impl CalendarApi {
     /// One year of the working-day calendar
@@ -172,16 +164,8 @@ impl CalendarApi {
     ) -> Result<Json<CalendarDay>, ApiError> {
         let name = shared::body::text(&body.name, "name", 50)?;
         let mut tx = state.db.begin().await?;
-        let covered = sqlx::query_scalar!(
-            "SELECT year FROM calendar_year WHERE year = $1",
-            day.0.year()
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-        if !covered {
-            return Err(not_covered(day.0.year()));
-        }
+        // A day of a year the calendar does not cover is refused by the
+        // `calendar_day_covered` key: 422 CALENDAR_YEAR_NOT_COVERED.
         let row = sqlx::query_as!(
             CalendarDay,
             "INSERT INTO calendar_day (day, working, name, updated_by) VALUES ($1, $2, $3, $4)

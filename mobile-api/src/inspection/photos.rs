@@ -114,6 +114,38 @@ async fn serve(
     Ok(Image::Jpeg(Binary(bytes), "private, max-age=86400".into()))
 }
 
+/// Stores a processed photo (full size and thumbnail) and records it as
+/// `uploader`'s, not yet attached to an inspection; its id. The upload and
+/// the demo seed both come through here.
+pub async fn store(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    uploader: Uuid,
+    district: Option<&str>,
+    processed: photo::ProcessedPhoto,
+) -> Result<Uuid, ApiError> {
+    let id = Uuid::now_v7();
+    let month = chrono::Utc::now().format("%Y/%m");
+    let object_key = format!("inspection/{month}/{id}.jpg");
+    let thumbnail_key = format!("inspection/{month}/{id}_thumb.jpg");
+    let bytes = processed.full.len() as i32;
+    state
+        .storage
+        .put(&object_key, processed.full)
+        .await
+        .map_err(storage_error)?;
+    state
+        .storage
+        .put(&thumbnail_key, processed.thumbnail)
+        .await
+        .map_err(storage_error)?;
+    sqlx::query!("INSERT INTO inspection_photo (photo_id, uploaded_by, district_code, object_key, thumbnail_key, width, height, bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", id, uploader, district, &object_key, &thumbnail_key, processed.width as i32, processed.height as i32, bytes)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
 #[OpenApi]
 impl PhotosApi {
     /// Upload an inspection photo (re-encoded, location and camera data removed)
@@ -130,31 +162,19 @@ impl PhotosApi {
         body: Upload<InspectionPhoto>,
     ) -> Result<Uploaded, ApiError> {
         let processed = shared::imaging::run_bounded(move || photo::process(&body.bytes)).await??;
-        let id = Uuid::now_v7();
-        let object_key = format!("inspection/{}/{id}.jpg", chrono::Utc::now().format("%Y/%m"));
-        let thumbnail_key = format!(
-            "inspection/{}/{id}_thumb.jpg",
-            chrono::Utc::now().format("%Y/%m")
-        );
-        let bytes = processed.full.len();
-        state
-            .storage
-            .put(&object_key, processed.full)
-            .await
-            .map_err(storage_error)?;
-        state
-            .storage
-            .put(&thumbnail_key, processed.thumbnail)
-            .await
-            .map_err(storage_error)?;
+        let (width, height, bytes) = (processed.width, processed.height, processed.full.len());
         let mut tx = state.db.begin().await?;
-        sqlx::query!("INSERT INTO inspection_photo (photo_id, uploaded_by, district_code, object_key, thumbnail_key, width, height, bytes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", id, auth.user_id, auth.district_code.as_deref(), &object_key, &thumbnail_key, processed.width as i32, processed.height as i32, bytes as i32)
-        .execute(&mut *tx)
+        let id = store(
+            &state,
+            &mut tx,
+            auth.user_id,
+            auth.district_code.as_deref(),
+            processed,
+        )
         .await?;
         Entry::by(&auth.0, Action::InspectionPhotoUpload)
             .object(id)
-            .detail(json!({ "bytes": bytes, "width": processed.width, "height": processed.height }))
+            .detail(json!({ "bytes": bytes, "width": width, "height": height }))
             .append(&mut tx)
             .await?;
         tx.commit().await?;

@@ -108,6 +108,14 @@ pub struct ResidentIdNumber {
 }
 
 impl ResidentIdNumber {
+    /// The check character that completes the first 17 digits `body` (for
+    /// making numbers — demo data, benchmarks, tests — never for accepting
+    /// one: that is [`ResidentIdNumber::parse`]). `None` unless 17 ASCII digits.
+    pub fn check_character(body: &str) -> Option<char> {
+        let b = body.as_bytes();
+        (b.len() == LEN - 1 && b.iter().all(u8::is_ascii_digit)).then(|| char::from(check_char(b)))
+    }
+
     /// Parses and validates `s` against today's date in China (UTC+8).
     pub fn parse(s: &str) -> Result<Self, IdNumberError> {
         Self::parse_on(s, china_today())
