@@ -187,6 +187,12 @@ pub fn groups_table() -> String {
                             }
                         }
                     }
+                    _ if op["operationId"]
+                        .as_str()
+                        .is_some_and(|id| shared::auth::guard::SIGNED_OPERATIONS.contains(&id)) =>
+                    {
+                        who.insert("signed by a platform".to_owned());
+                    }
                     _ => {
                         who.insert("public".to_owned());
                     }

@@ -43,6 +43,7 @@ registry! {
     mobile_api::alerts::Alerts,
     mobile_api::approval_items::ApprovalItems,
     mobile_api::calendar::WorkingCalendar,
+    mobile_api::approvals::Approvals,
     functions::web::Web,
 }
 

@@ -6,6 +6,7 @@ pub mod app;
 pub mod bench;
 pub mod deploy;
 pub mod fake_receiver;
+pub mod fake_sms;
 pub mod fake_wechat;
 pub mod groups;
 pub mod ops;

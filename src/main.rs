@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Approval cases.
+    Approvals {
+        #[command(subcommand)]
+        command: ApprovalsCommand,
+    },
     /// Serve one batch job over HTTP for a serverless timer trigger: every
     /// request runs it once (`sync:TARGET` or `jobs:NAME`) and answers the result.
     ServeJob {
@@ -142,7 +147,23 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum ApprovalsCommand {
+    /// Re-verify every trail entry's SM2 signature and hash link (of one
+    /// case, or of all); exits 1 naming the first bad entry.
+    Verify {
+        #[arg(long)]
+        case: Option<uuid::Uuid>,
+    },
+}
+
+#[derive(Subcommand)]
 enum DevCommand {
+    /// Run the fake SMS gateway (demo and tests only); one-time codes are
+    /// listed at GET /messages?phone=….
+    FakeSms {
+        #[arg(long, default_value = "127.0.0.1:9782")]
+        bind: String,
+    },
     /// Run the fake WeChat API (demo and tests only).
     FakeWechat {
         #[arg(long, default_value = "127.0.0.1:9780")]
@@ -481,6 +502,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Approvals {
+            command: ApprovalsCommand::Verify { case },
+        } => {
+            let state = AppState::build(load_config()?)?;
+            match mobile_api::approvals::trail::verify_cases(&state, case).await? {
+                Ok((cases, entries)) => {
+                    println!("approval trails intact: {cases} cases, {entries} entries")
+                }
+                Err(broken) => {
+                    println!(
+                        "approval trail BROKEN: case {} entry {}: {}",
+                        broken.case_id, broken.seq, broken.reason
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Dev {
+            command: DevCommand::FakeSms { bind },
+        } => {
+            let fake = yaojian::fake_sms::FakeSms::start_on(&bind).await?;
+            println!(
+                "fake SMS gateway on {} (key {}); messages at {}/messages?phone=…",
+                fake.url(),
+                yaojian::fake_sms::KEY,
+                fake.url()
+            );
+            shutdown_signal().await;
         }
         Command::Openapi => {
             let doc = app::openapi_document(&app::all_groups());

@@ -3,5 +3,6 @@
 
 pub mod alerts;
 pub mod approval_items;
+pub mod approvals;
 pub mod calendar;
 pub mod inspection;

@@ -115,6 +115,17 @@ actions! {
     ApprovalItemVersion = "approval_item.version" on "approval_item",
     ApprovalItemRetire = "approval_item.retire" on "approval_item",
     CalendarChange = "calendar.change" on "calendar",
+    /// A case received from a platform or typed in at a window.
+    ApprovalCaseSubmit = "approval_case.submit" on "approval_case",
+    /// A case of a person opened (a look-up of a person).
+    ApprovalCaseView = "approval_case.view" on "approval_case",
+    ApprovalMaterialView = "approval_case.material_view" on "approval_case",
+    /// A decision on a task (detail: decision, step, trail entry).
+    ApprovalDecide = "approval_case.decide" on "approval_case",
+    ApprovalTaskClaim = "approval_case.claim" on "approval_task",
+    ApprovalSupplement = "approval_case.supplement" on "approval_case",
+    /// A one-time code sent for a signature.
+    ApprovalOtpSend = "approval.otp_send" on "user",
     SeedDemo = "seed.demo" on "seed",
 }
 
@@ -127,6 +138,8 @@ pub enum Stream {
     District(String),
     /// The city's administration: users, pharmacies, imports.
     City,
+    /// An organisation's approval work (cases, decisions).
+    Organisation(Uuid),
     /// A user without a pharmacy or district.
     User(Uuid),
     /// Refused sign-ins, which have no user.
@@ -155,6 +168,7 @@ impl std::fmt::Display for Stream {
             Stream::Pharmacy(id) => write!(f, "pharmacy:{id}"),
             Stream::District(code) => write!(f, "district:{code}"),
             Stream::City => f.write_str("city"),
+            Stream::Organisation(id) => write!(f, "organisation:{id}"),
             Stream::User(id) => write!(f, "user:{id}"),
             Stream::Auth => f.write_str("auth"),
             Stream::System => f.write_str("system"),

@@ -193,6 +193,25 @@ codes! {
     GRANT_NOT_FOUND = 404 "授权不存在";
     GRANT_EXISTS = 409 "该用户已有此项授权";
     GRANT_USER_INVALID = 422 "只能授权给审批人员";
+    APPROVAL_CASE_NOT_FOUND = 404 "办件不存在";
+    APPROVAL_ITEM_RETIRED = 422 "该事项已停止受理";
+    PRE_REVIEW_FAILED = 422 "申请未通过系统预审，请按提示补正后重新提交";
+    MATERIAL_MISSING = 422 "缺少必需的申请材料";
+    MATERIAL_UNKNOWN = 422 "事项不需要该材料";
+    MATERIAL_TYPE_NOT_ALLOWED = 422 "材料文件类型不符合要求";
+    MATERIAL_TOO_LARGE = 422 "材料文件超过大小上限";
+    MATERIAL_DIGEST_MISMATCH = 422 "材料的 SM3 摘要与文件不一致，文件可能在传输中损坏，请重新上传";
+    MATERIAL_NOT_FOUND = 404 "材料不存在";
+    PLATFORM_CASE_CONFLICT = 409 "该平台办件编号已用于另一份不同的申请";
+    TASK_NOT_FOUND = 404 "待办不存在";
+    TASK_ALREADY_DECIDED = 409 "该待办已被处理（可能已由同事办理），请刷新";
+    DECISION_NOT_ALLOWED = 422 "当前环节不能作出该处理";
+    OPINION_REQUIRED = 422 "请填写审批意见";
+    CASE_NOT_RETURNED = 409 "办件不在补正状态，不能提交补正材料";
+    CASE_CLOSED = 409 "办件已办结或已撤回";
+    OTP_INVALID = 401 "验证码错误或已过期，请重新获取";
+    OTP_LOCKED = 429 "验证码错误次数过多，请重新获取验证码";
+    PHONE_MISSING = 422 "账号未登记可接收短信的手机号，请联系管理员";
     // imports
     FILE_TOO_LARGE = 413 "文件过大，请拆分后分批导入";
     IMPORT_FILE_INVALID = 422 "文件无法读取，请上传 .xlsx 或 .csv 文件";

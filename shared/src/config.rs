@@ -54,6 +54,10 @@ pub struct Config {
     pub policy: Policy,
     /// Data centres to deliver to (`[[sync.targets]]` of the TOML file).
     pub sync_targets: Vec<SyncTarget>,
+    /// Online service platforms that send approval cases.
+    pub approval_platforms: Vec<ApprovalPlatform>,
+    /// The SMS gateway of one-time codes, if any.
+    pub sms: Option<crate::sms::SmsConfig>,
     /// Registrations older than this are archived by the retention job.
     pub retention_years: u32,
     /// Where photos and files go: a directory (default `./data/objects`) or `s3://bucket/prefix`.
@@ -217,6 +221,92 @@ fn sync_targets(file: &toml::Table) -> Result<Vec<SyncTarget>, ConfigError> {
             max_attempts: number("max_attempts", 10)? as u32,
             timeout: Duration::from_secs(number("timeout_secs", 10)? as u64),
             lag_alert: Duration::from_secs(number("lag_alert_secs", 900)? as u64),
+        });
+    }
+    Ok(out)
+}
+
+/// An online service platform (一网通办) that sends cases to
+/// `POST /approvals/intake` (`[[approvals.platforms]]`).
+#[derive(Clone)]
+pub struct ApprovalPlatform {
+    /// How it names itself in the `X-Yaojian-Platform` header.
+    pub name: String,
+    /// HMAC-SM3 key of its requests and of the results sent back to it.
+    pub key: SecretString,
+    /// Where results are pushed (the `approval_result` outbox target).
+    pub result_url: Option<String>,
+}
+
+impl fmt::Debug for ApprovalPlatform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApprovalPlatform")
+            .field("name", &self.name)
+            .field("result_url", &self.result_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn approval_platforms(file: &toml::Table) -> Result<Vec<ApprovalPlatform>, ConfigError> {
+    let list = match file.get("approvals").and_then(|a| a.get("platforms")) {
+        None => return Ok(Vec::new()),
+        Some(toml::Value::Array(a)) => a,
+        Some(_) => {
+            return Err(ConfigError(
+                "approvals.platforms must be an array of tables ([[approvals.platforms]])".into(),
+            ));
+        }
+    };
+    let mut out: Vec<ApprovalPlatform> = Vec::new();
+    for (i, t) in list.iter().enumerate() {
+        let at = |key: &str| format!("approvals.platforms[{i}].{key}");
+        let text = |key: &str| -> Result<Option<String>, ConfigError> {
+            match t.get(key) {
+                None => Ok(None),
+                Some(toml::Value::String(s)) if !s.trim().is_empty() => {
+                    Ok(Some(s.trim().to_owned()))
+                }
+                _ => Err(ConfigError(format!("{} is malformed", at(key)))),
+            }
+        };
+        let name =
+            text("name")?.ok_or_else(|| ConfigError(format!("{} is not set", at("name"))))?;
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || name.len() > 32
+        {
+            return Err(ConfigError(format!(
+                "{} may hold only A-Z a-z 0-9 - _ (at most 32)",
+                at("name")
+            )));
+        }
+        if out.iter().any(|p| p.name == name) {
+            return Err(ConfigError(format!(
+                "{} duplicates another platform",
+                at("name")
+            )));
+        }
+        let key = text("key")?.ok_or_else(|| ConfigError(format!("{} is not set", at("key"))))?;
+        if key.len() < 16 {
+            return Err(ConfigError(format!(
+                "{} must be at least 16 characters",
+                at("key")
+            )));
+        }
+        let result_url = text("result_url")?;
+        if let Some(u) = &result_url
+            && reqwest::Url::parse(u).is_err()
+        {
+            return Err(ConfigError(format!(
+                "{} is malformed (expected a URL)",
+                at("result_url")
+            )));
+        }
+        out.push(ApprovalPlatform {
+            name,
+            key: SecretString::from(key),
+            result_url,
         });
     }
     Ok(out)
@@ -436,6 +526,22 @@ impl Config {
         };
 
         let sync_targets = sync_targets(&src.file)?;
+        let approval_platforms = approval_platforms(&src.file)?;
+        let sms = match src.get("YAOJIAN_SMS_URL") {
+            None => None,
+            Some(url) => {
+                if reqwest::Url::parse(&url).is_err() {
+                    return Err(ConfigError(
+                        "YAOJIAN_SMS_URL is malformed (expected a URL)".into(),
+                    ));
+                }
+                Some(crate::sms::SmsConfig {
+                    url: url.trim_end_matches('/').to_owned(),
+                    key: SecretString::from(src.required("YAOJIAN_SMS_KEY")?),
+                    timeout: src.seconds("YAOJIAN_SMS_TIMEOUT_SECS", Duration::from_secs(5))?,
+                })
+            }
+        };
         let retention_years = positive("YAOJIAN_RETENTION_YEARS", 5)?;
         let web_dir = src
             .get("YAOJIAN_WEB_DIR")
@@ -482,6 +588,8 @@ impl Config {
             auth,
             policy,
             sync_targets,
+            approval_platforms,
+            sms,
             retention_years,
             storage_url,
             storage_options,
@@ -560,6 +668,45 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("DATABASE_MAX_CONNECTIONS")
+        );
+    }
+
+    #[test]
+    fn approval_platforms_come_from_the_file_and_are_checked() {
+        let dir = std::env::temp_dir().join(format!("yj-cfg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |text: &str| {
+            let path = dir.join("p.toml");
+            std::fs::write(&path, text).unwrap();
+            let mut vars = base();
+            vars.insert("YAOJIAN_CONFIG".into(), path.display().to_string());
+            Config::from_vars(vars)
+        };
+        let cfg = write("[[approvals.platforms]]\nname = \"ywtb\"\nkey = \"0123456789abcdef\"\nresult_url = \"http://127.0.0.1:1/results\"\n").unwrap();
+        assert_eq!(cfg.approval_platforms.len(), 1);
+        assert_eq!(cfg.approval_platforms[0].name, "ywtb");
+        assert!(!format!("{:?}", cfg.approval_platforms[0]).contains("0123456789abcdef"));
+        let short =
+            write("[[approvals.platforms]]\nname = \"ywtb\"\nkey = \"short\"\n").unwrap_err();
+        assert!(
+            short.0.contains("approvals.platforms[0].key"),
+            "{}",
+            short.0
+        );
+        let twice = write("[[approvals.platforms]]\nname = \"a\"\nkey = \"0123456789abcdef\"\n[[approvals.platforms]]\nname = \"a\"\nkey = \"0123456789abcdef\"\n").unwrap_err();
+        assert!(twice.0.contains("duplicates"), "{}", twice.0);
+        let mut vars = base();
+        vars.insert("YAOJIAN_SMS_URL".into(), "http://127.0.0.1:9782".into());
+        assert!(
+            Config::from_vars(vars.clone())
+                .unwrap_err()
+                .0
+                .contains("YAOJIAN_SMS_KEY")
+        );
+        vars.insert("YAOJIAN_SMS_KEY".into(), "k".into());
+        assert_eq!(
+            Config::from_vars(vars).unwrap().sms.unwrap().url,
+            "http://127.0.0.1:9782"
         );
     }
 

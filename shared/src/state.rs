@@ -10,6 +10,8 @@ use crate::{
     cache::Cache,
     config::Config,
     crypto::PiiCipher,
+    signer::{LocalSigner, Signer},
+    sms::{HttpSms, NoSms, SmsGateway},
     storage::Storage,
     wechat::WechatApi,
 };
@@ -26,6 +28,10 @@ pub struct Inner {
     pub pii: PiiCipher,
     pub storage: Storage,
     pub wechat: Arc<dyn WechatApi>,
+    /// Where one-time codes go out (`YAOJIAN_SMS_URL`).
+    pub sms: Arc<dyn SmsGateway>,
+    /// Whose keys sign decisions (SPEC §8.4).
+    pub signer: Arc<dyn Signer>,
     /// When the database-backed gauges of `/metrics` were last read, so a
     /// scrape costs no query more often than every few seconds.
     pub gauges_refreshed_at: std::sync::Mutex<Option<std::time::Instant>>,
@@ -63,6 +69,12 @@ impl AppState {
         let sessions = Sessions::new(cache.clone(), config.auth.clone());
         let lockout = Lockout::new(cache.clone(), config.auth.clone());
         let pii = PiiCipher::new(&config.master_keys);
+        let sms: Arc<dyn SmsGateway> = match &config.sms {
+            // Building a reqwest client only fails without a TLS backend.
+            Some(c) => Arc::new(HttpSms::new(c.clone()).expect("an HTTP client builds")),
+            None => Arc::new(NoSms),
+        };
+        let signer = Arc::new(LocalSigner::new(pii.clone()));
         AppState(Arc::new(Inner {
             config,
             db,
@@ -72,6 +84,8 @@ impl AppState {
             pii,
             storage,
             wechat,
+            sms,
+            signer,
             gauges_refreshed_at: std::sync::Mutex::new(None),
         }))
     }

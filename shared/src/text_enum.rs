@@ -49,6 +49,14 @@ macro_rules! text_enum {
                     $($name::$variant => $text,)+
                 }
             }
+
+            /// The variant stored as `text`, if any.
+            pub fn from_text(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
         }
     };
 }

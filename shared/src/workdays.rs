@@ -2,7 +2,10 @@
 //! Friday are working days unless the calendar (migration
 //! `working_calendar`, kept by city admins) lists a public holiday; a weekend
 //! day it lists as worked (调休上班) is one. Counting into a year the
-//! calendar does not cover is refused, not guessed.
+//! calendar does not cover is refused by [`Calendar::add_working_days`];
+//! a case's clock, which cannot wait for the State Council's notice, counts
+//! such a year's Mondays to Fridays and says its answer is provisional
+//! ([`Calendar::count_forward`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -85,6 +88,56 @@ impl Calendar {
         }
         Ok(day)
     }
+
+    /// Like [`Calendar::add_working_days`], but a year the calendar does not
+    /// cover counts Monday to Friday; the answer says whether it had to.
+    pub fn count_forward(&self, start: NaiveDate, n: u32) -> Counted {
+        let mut day = start;
+        let mut left = n;
+        let mut provisional = false;
+        while left > 0 {
+            let Some(next) = day.checked_add_days(Days::new(1)) else {
+                break;
+            };
+            day = next;
+            let working = self.is_working(day).unwrap_or_else(|_| {
+                provisional = true;
+                !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+            });
+            if working {
+                left -= 1;
+            }
+        }
+        Counted { day, provisional }
+    }
+
+    /// Working days after `from` up to and including `to` (0 when `to` is
+    /// not after `from`), counted as [`Calendar::count_forward`] counts.
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let mut n = 0;
+        let mut day = from;
+        while day < to {
+            let Some(next) = day.checked_add_days(Days::new(1)) else {
+                break;
+            };
+            day = next;
+            if self
+                .is_working(day)
+                .unwrap_or(!matches!(day.weekday(), Weekday::Sat | Weekday::Sun))
+            {
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// A day counted forward, and whether a year without holidays on record
+/// was counted as Mondays to Fridays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub day: NaiveDate,
+    pub provisional: bool,
 }
 
 #[cfg(test)]
@@ -148,5 +201,45 @@ mod tests {
             c.add_working_days(d("2025-12-30"), 5),
             Err(NotCovered(2026))
         );
+    }
+
+    #[test]
+    fn a_year_not_on_record_counts_weekdays_and_says_so() {
+        let c = cal_2025();
+        // Within 2025: exact, as add_working_days.
+        assert_eq!(
+            c.count_forward(d("2025-01-20"), 20),
+            Counted {
+                day: d("2025-02-21"),
+                provisional: false
+            }
+        );
+        // 2025-12-30 (Tuesday) + 5: 31st, then 2026 (not on record) Mon–Fri.
+        assert_eq!(
+            c.count_forward(d("2025-12-30"), 5),
+            Counted {
+                day: d("2026-01-06"),
+                provisional: true
+            }
+        );
+        assert_eq!(c.working_days_between(d("2025-01-24"), d("2025-02-05")), 3);
+        assert_eq!(c.working_days_between(d("2025-02-05"), d("2025-01-24")), 0);
+    }
+
+    proptest::proptest! {
+        /// A deadline (at least one working day on) never lands on a day
+        /// that is not a working day, and counting back the days between
+        /// gives the count.
+        #[test]
+        fn a_deadline_is_always_a_working_day(start in 0u32..365, n in 1u32..60) {
+            let c = cal_2025();
+            let from = d("2025-01-01") + chrono::Days::new(u64::from(start));
+            let counted = c.count_forward(from, n);
+            let working = c
+                .is_working(counted.day)
+                .unwrap_or(!matches!(counted.day.weekday(), Weekday::Sat | Weekday::Sun));
+            proptest::prop_assert!(working);
+            proptest::prop_assert_eq!(c.working_days_between(from, counted.day), n);
+        }
     }
 }

@@ -17,35 +17,69 @@ use super::demo_id;
 
 const MIB: u64 = 1024 * 1024;
 
-/// The approvers: (key, name, username, department key, steps granted on every line).
-const APPROVERS: &[(&str, &str, &str, &str, &[&str])] = &[
-    (
+/// A demo approver.
+struct DemoApprover {
+    key: &'static str,
+    name: &'static str,
+    username: &'static str,
+    /// `window` or `approval`.
+    department: &'static str,
+    /// Granted on every line.
+    steps: &'static [&'static str],
+    /// Where `yaojian dev fake-sms` shows their one-time codes.
+    phone: &'static str,
+}
+
+const fn approver(
+    key: &'static str,
+    name: &'static str,
+    username: &'static str,
+    department: &'static str,
+    steps: &'static [&'static str],
+    phone: &'static str,
+) -> DemoApprover {
+    DemoApprover {
+        key,
+        name,
+        username,
+        department,
+        steps,
+        phone,
+    }
+}
+
+const APPROVERS: &[DemoApprover] = &[
+    approver(
         "approver-accept",
         "窗口受理员",
         "demo-accept",
         "window",
         &["accept"],
+        "13800000101",
     ),
-    (
+    approver(
         "approver-review1",
         "审查员甲",
         "demo-review1",
         "approval",
         &["review"],
+        "13800000102",
     ),
-    (
+    approver(
         "approver-review2",
         "审查员乙",
         "demo-review2",
         "approval",
         &["review"],
+        "13800000103",
     ),
-    (
+    approver(
         "approver-decide",
         "科长",
         "demo-decide",
         "approval",
         &["decide"],
+        "13800000104",
     ),
 ];
 
@@ -429,7 +463,15 @@ pub async fn seed(conn: &mut PgConnection, password_hash: &str) -> anyhow::Resul
         .execute(&mut *conn)
         .await?;
     }
-    for (key, name, username, department, steps) in APPROVERS {
+    for DemoApprover {
+        key,
+        name,
+        username,
+        department,
+        steps,
+        phone,
+    } in APPROVERS
+    {
         let user = demo_id(key);
         let department = if *department == "window" {
             window
@@ -437,15 +479,16 @@ pub async fn seed(conn: &mut PgConnection, password_hash: &str) -> anyhow::Resul
             approval
         };
         sqlx::query!(
-            "INSERT INTO app_user (user_id, role, display_name, username, password_hash, department_id)
-             VALUES ($1, 'approver', $2, $3, $4, $5)
+            "INSERT INTO app_user (user_id, role, display_name, username, password_hash, department_id, phone)
+             VALUES ($1, 'approver', $2, $3, $4, $5, $6)
              ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, status = 'active',
-                 must_change_password = false, department_id = excluded.department_id",
+                 must_change_password = false, department_id = excluded.department_id, phone = excluded.phone",
             user,
             name,
             username,
             password_hash,
-            department
+            department,
+            phone
         )
         .execute(&mut *conn)
         .await?;

@@ -2,6 +2,7 @@
 //! upserts; running it twice changes nothing but the demo passwords' hashes.
 //! The demo's week of activity is [`week`]; its approval side [`items`].
 
+pub mod cases;
 pub mod items;
 pub mod week;
 
@@ -295,6 +296,7 @@ pub async fn demo(state: &AppState, password_text: &str) -> anyhow::Result<DemoL
     tx.commit().await?;
     let pharmacies: Vec<(&str, &str)> = PHARMACIES.iter().map(|p| (p.key, p.district)).collect();
     let week = week::seed(state, &pharmacies).await?;
+    cases::seed(state).await?;
     Ok(DemoLogins {
         password: password_text.to_owned(),
         clerk_invite_code,

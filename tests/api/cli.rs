@@ -162,6 +162,39 @@ async fn create_admin_and_seed_demo() {
             .unwrap();
     assert_eq!(pharmacies, 3, "seed-demo is idempotent");
 
+    // Demo cases, run twice and still three: one waiting for acceptance,
+    // two accepted and with the countersigning reviewers; every trail verifies.
+    let states: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT state, count(*) FROM approval_case WHERE platform = 'demo-ywtb' GROUP BY state ORDER BY state",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        states,
+        [("in_review".to_owned(), 2), ("pre_reviewed".to_owned(), 1)]
+    );
+    let review_tasks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM approval_task WHERE step_code = 'review' AND state = 'open'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        review_tasks, 3,
+        "two reviewers on one case, one on the other"
+    );
+    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_yaojian"))
+        .args(["approvals", "verify"])
+        .envs(app.env())
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+
     // A week worth opening: sales over seven days, refusals, every alert
     // kind, an inspection with a photo — once, however often it runs.
     let (sales, days): (i64, i64) = sqlx::query_as(

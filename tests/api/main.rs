@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod approval_items;
+mod approvals;
 mod audit;
 mod auth;
 mod bench;

@@ -16,6 +16,10 @@ use crate::{error::ApiError, state::AppState};
 /// Operations anyone may call (each is rate limited). Their declaration.
 pub const PUBLIC_OPERATIONS: &[&str] = &["auth_login", "auth_wechat_login", "auth_wechat_bind"];
 
+/// Operations systems we do not own call, each request signed with the
+/// caller's configured key ([`crate::inbound`]) instead of a bearer token.
+pub const SIGNED_OPERATIONS: &[&str] = &["approval_intake", "approval_intake_supplement"];
+
 /// Which roles the guard of OpenAPI scheme `scheme` admits.
 pub fn roles_of(scheme: &str) -> Option<&'static [Role]> {
     GUARDS.iter().find(|(n, _)| *n == scheme).map(|(_, r)| *r)
@@ -92,4 +96,6 @@ guards! {
     CityAdmin = "city_admin" => &[Role::CityAdmin];
     /// Approver.
     Approver = "approver" => &[Role::Approver];
+    /// Approver (own organisation, granted items) or city admin (all).
+    ApproverOrAdmin = "approver_or_admin" => &[Role::Approver, Role::CityAdmin];
 }

@@ -12,6 +12,7 @@
 pub mod guard;
 pub mod invite;
 pub mod lockout;
+pub mod otp;
 pub mod password;
 pub mod scope;
 pub mod sessions;

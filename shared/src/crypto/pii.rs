@@ -167,6 +167,11 @@ impl PiiCipher {
     /// Encrypts `plaintext` with the current key and a fresh random nonce.
     /// `aad` binds the blob to its column/context, e.g. `b"registration.buyer_name"`.
     pub fn encrypt(&self, plaintext: &str, aad: &[u8]) -> Vec<u8> {
+        self.encrypt_bytes(plaintext.as_bytes(), aad)
+    }
+
+    /// [`PiiCipher::encrypt`] of bytes (files, keys): the same blob layout.
+    pub fn encrypt_bytes(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         let cipher = self
             .cipher(self.current_id)
             .expect("current key is configured");
@@ -178,7 +183,7 @@ impl PiiCipher {
             .encrypt(
                 &Nonce::<U12>::from(nonce),
                 Payload {
-                    msg: plaintext.as_bytes(),
+                    msg: plaintext,
                     aad: &full_aad,
                 },
             )
@@ -194,6 +199,12 @@ impl PiiCipher {
     /// Uses the key id stored in the blob, so blobs from rotated-out keys still
     /// decrypt as long as that key remains configured.
     pub fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<String, CryptoError> {
+        let plain = self.decrypt_bytes(blob, aad)?;
+        String::from_utf8(plain).map_err(|_| CryptoError::Malformed)
+    }
+
+    /// [`PiiCipher::decrypt`] of a blob made by [`PiiCipher::encrypt_bytes`].
+    pub fn decrypt_bytes(&self, blob: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
         if blob.len() < MIN_BLOB_LEN || blob[0] != BLOB_VERSION {
             return Err(CryptoError::Malformed);
         }
@@ -205,7 +216,7 @@ impl PiiCipher {
             .try_into()
             .map_err(|_| CryptoError::Malformed)?;
         let full_aad = [&blob[..2], aad].concat();
-        let plain = cipher
+        cipher
             .decrypt(
                 &Nonce::<U12>::from(nonce),
                 Payload {
@@ -213,8 +224,7 @@ impl PiiCipher {
                     aad: &full_aad,
                 },
             )
-            .map_err(|_| CryptoError::Authentication)?;
-        String::from_utf8(plain).map_err(|_| CryptoError::Malformed)
+            .map_err(|_| CryptoError::Authentication)
     }
 
     /// Keyed blind index for equality lookups on an encrypted column.
