@@ -631,19 +631,12 @@ impl ApprovalsApi {
         .await?
         .ok_or_else(|| ApiError::of(codes::MATERIAL_NOT_FOUND))?;
         let bytes = intake::read_file(&state, id.0, &code.0, m.revision, m.encrypted).await?;
-        trail::append(
+        case.record(
             &state,
             &mut tx,
-            id.0,
-            case.definition.sensitive,
-            trail::NewEntry {
-                action: "material_viewed",
-                step: case.step().map(|s| s.code.as_str()),
-                task_id: None,
-                actor: Some(auth.user_id),
-                opinion: None,
-                detail: json!({ "material": code.0, "revision": m.revision, "sm3": m.sm3 }),
-            },
+            trail::NewEntry::new("material_viewed", Some(auth.user_id))
+                .at(case.step().map(|s| s.code.as_str()))
+                .detail(json!({ "material": code.0, "revision": m.revision, "sm3": m.sm3 })),
         )
         .await?;
         Entry::by(&auth.0, Action::ApprovalMaterialView)

@@ -95,6 +95,16 @@ pub struct LockedCase {
 }
 
 impl LockedCase {
+    /// Appends an entry to the case's trail (the row is locked).
+    pub async fn record(
+        &self,
+        state: &AppState,
+        conn: &mut PgConnection,
+        entry: NewEntry<'_>,
+    ) -> Result<i32, ApiError> {
+        trail::append(state, conn, self.case_id, self.definition.sensitive, entry).await
+    }
+
     pub fn step(&self) -> Option<&Step> {
         self.step_index
             .and_then(|i| usize::try_from(i).ok())
@@ -308,6 +318,19 @@ pub async fn accept(
     Ok(number)
 }
 
+/// The case's acceptance number, once it has one.
+pub async fn acceptance_number(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT acceptance_number FROM approval_case WHERE case_id = $1",
+        case_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// Ends the case with a decision.
 async fn close(
     conn: &mut PgConnection,
@@ -337,19 +360,12 @@ pub async fn advance(
     let index = case.step_index.unwrap_or(0) as usize;
     if index == 0 && case.accepted_on.is_none() {
         let number = accept(conn, calendar, case).await?;
-        trail::append(
+        case.record(
             state,
             conn,
-            case.case_id,
-            case.definition.sensitive,
-            NewEntry {
-                action: "accepted",
-                step: case.definition.steps.first().map(|s| s.code.as_str()),
-                task_id: None,
-                actor,
-                opinion: None,
-                detail: json!({ "acceptance_number": number.as_str(), "deadline": case.deadline }),
-            },
+            NewEntry::new("accepted", actor)
+                .at(case.definition.steps.first().map(|s| s.code.as_str()))
+                .detail(json!({ "acceptance_number": number.as_str(), "deadline": case.deadline })),
         )
         .await?;
     }
@@ -357,21 +373,8 @@ pub async fn advance(
         enter_step(conn, calendar, case, index + 1, CaseState::InReview).await?;
     } else {
         close(conn, case, CaseState::Approved).await?;
-        trail::append(
-            state,
-            conn,
-            case.case_id,
-            case.definition.sensitive,
-            NewEntry {
-                action: "approved",
-                step: None,
-                task_id: None,
-                actor,
-                opinion: None,
-                detail: json!({}),
-            },
-        )
-        .await?;
+        case.record(state, conn, NewEntry::new("approved", actor))
+            .await?;
     }
     Ok(())
 }
@@ -385,35 +388,18 @@ pub async fn approve_automatically(
     case: &mut LockedCase,
 ) -> Result<(), ApiError> {
     let number = accept(conn, calendar, case).await?;
-    trail::append(
+    case.record(
         state,
         conn,
-        case.case_id,
-        case.definition.sensitive,
-        NewEntry {
-            action: "accepted",
-            step: None,
-            task_id: None,
-            actor: None,
-            opinion: None,
-            detail: json!({ "acceptance_number": number.as_str(), "automatic": true }),
-        },
+        NewEntry::new("accepted", None)
+            .detail(json!({ "acceptance_number": number.as_str(), "automatic": true })),
     )
     .await?;
     close(conn, case, CaseState::Approved).await?;
-    trail::append(
+    case.record(
         state,
         conn,
-        case.case_id,
-        case.definition.sensitive,
-        NewEntry {
-            action: "approved",
-            step: None,
-            task_id: None,
-            actor: None,
-            opinion: None,
-            detail: json!({ "automatic": true }),
-        },
+        NewEntry::new("approved", None).detail(json!({ "automatic": true })),
     )
     .await?;
     Ok(())
@@ -610,21 +596,20 @@ pub async fn decide(
     )
     .execute(&mut *conn)
     .await?;
-    let seq = trail::append(
-        state,
-        conn,
-        case.case_id,
-        case.definition.sensitive,
-        NewEntry {
-            action: decision.kind.as_str(),
-            step: Some(&step.code),
-            task_id: Some(task.task_id),
-            actor: Some(actor),
-            opinion,
-            detail,
-        },
-    )
-    .await?;
+    let seq = case
+        .record(
+            state,
+            conn,
+            NewEntry {
+                action: decision.kind.as_str(),
+                step: Some(&step.code),
+                task_id: Some(task.task_id),
+                actor: Some(actor),
+                opinion,
+                detail,
+            },
+        )
+        .await?;
 
     match decision.kind {
         DecisionKind::Approve => {
@@ -732,19 +717,12 @@ pub async fn resume_after_supplement(
     } else {
         CaseState::PreReviewed
     };
-    trail::append(
+    case.record(
         state,
         conn,
-        case.case_id,
-        case.definition.sensitive,
-        NewEntry {
-            action: "supplemented",
-            step: case.step().map(|s| s.code.as_str()),
-            task_id: None,
-            actor: None,
-            opinion: None,
-            detail,
-        },
+        NewEntry::new("supplemented", None)
+            .at(case.step().map(|s| s.code.as_str()))
+            .detail(detail),
     )
     .await?;
     enter_step(conn, calendar, case, index, back_to).await?;

@@ -427,29 +427,15 @@ pub async fn receive(
         .iter()
         .map(|f| json!({ "code": f.code, "sm3": f.sm3 }))
         .collect();
-    trail::append(state, &mut tx, case_id, def.sensitive, NewEntry {
-        action: "submitted",
-        step: None,
-        task_id: None,
-        actor: created_by,
-        opinion: None,
-        detail: json!({ "source": if platform.is_some() { "platform" } else { "window" }, "platform": platform,
-                         "item_version": item.version, "materials": materials, "submission_sm3": digest }),
-    })
+    trail::append(state, &mut tx, case_id, def.sensitive, NewEntry::new("submitted", created_by).detail(json!({ "source": if platform.is_some() { "platform" } else { "window" }, "platform": platform,
+                         "item_version": item.version, "materials": materials, "submission_sm3": digest })))
     .await?;
     trail::append(
         state,
         &mut tx,
         case_id,
         def.sensitive,
-        NewEntry {
-            action: "pre_reviewed",
-            step: None,
-            task_id: None,
-            actor: None,
-            opinion: None,
-            detail: json!({ "passed": true }),
-        },
+        NewEntry::new("pre_reviewed", None).detail(json!({ "passed": true })),
     )
     .await?;
     let calendar = Calendar::load(&mut tx).await?;
@@ -471,12 +457,7 @@ pub async fn receive(
         .detail(json!({ "item": item.code, "version": item.version, "platform": platform, "state": case.state.as_str() }))
         .append(&mut tx)
         .await?;
-    let number = sqlx::query_scalar!(
-        "SELECT acceptance_number FROM approval_case WHERE case_id = $1",
-        case_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let number = flow::acceptance_number(&mut tx, case_id).await?;
     tx.commit().await?;
     Ok(Received {
         case_id,
@@ -564,14 +545,7 @@ async fn record_failed(
     )
     .execute(&mut *tx)
     .await?;
-    trail::append(state, &mut tx, case_id, item.definition.sensitive, NewEntry {
-        action: "pre_review_failed",
-        step: None,
-        task_id: None,
-        actor: None,
-        opinion: None,
-        detail: json!({ "platform": platform, "problems": problems.len(), "submission_sm3": digest, "at": Utc::now().timestamp() }),
-    })
+    trail::append(state, &mut tx, case_id, item.definition.sensitive, NewEntry::new("pre_review_failed", None).detail(json!({ "platform": platform, "problems": problems.len(), "submission_sm3": digest, "at": Utc::now().timestamp() })))
     .await?;
     Entry::system(Action::ApprovalCaseSubmit)
         .on(Stream::Organisation(organisation))

@@ -67,12 +67,7 @@ pub async fn receive(
         .fetch_one(&mut *tx)
         .await?;
         if taken > 0 {
-            let number = sqlx::query_scalar!(
-                "SELECT acceptance_number FROM approval_case WHERE case_id = $1",
-                case_id
-            )
-            .fetch_one(&mut *tx)
-            .await?;
+            let number = flow::acceptance_number(&mut tx, case_id).await?;
             return Ok(Received {
                 case_id,
                 state: case.state,
@@ -173,12 +168,7 @@ pub async fn receive(
         .detail(json!({ "materials": sub.files.len(), "fields": sub.case.form.len() }))
         .append(&mut tx)
         .await?;
-    let number = sqlx::query_scalar!(
-        "SELECT acceptance_number FROM approval_case WHERE case_id = $1",
-        case_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let number = flow::acceptance_number(&mut tx, case_id).await?;
     tx.commit().await?;
     Ok(Received {
         case_id,

@@ -51,6 +51,31 @@ pub struct NewEntry<'a> {
     pub detail: Value,
 }
 
+impl<'a> NewEntry<'a> {
+    /// `action` by `actor` (none: the system), at no step, with no opinion
+    /// and an empty detail.
+    pub fn new(action: &'a str, actor: Option<Uuid>) -> NewEntry<'a> {
+        NewEntry {
+            action,
+            step: None,
+            task_id: None,
+            actor,
+            opinion: None,
+            detail: Value::Object(Default::default()),
+        }
+    }
+
+    pub fn at(mut self, step: Option<&'a str>) -> NewEntry<'a> {
+        self.step = step;
+        self
+    }
+
+    pub fn detail(mut self, detail: Value) -> NewEntry<'a> {
+        self.detail = detail;
+        self
+    }
+}
+
 /// The canonical text of a detail: keys sorted (serde_json's map is a
 /// BTreeMap), no whitespace.
 pub fn canonical(detail: &Value) -> String {
