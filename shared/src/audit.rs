@@ -124,6 +124,8 @@ actions! {
     ApprovalDecide = "approval_case.decide" on "approval_case",
     ApprovalTaskClaim = "approval_case.claim" on "approval_task",
     ApprovalSupplement = "approval_case.supplement" on "approval_case",
+    /// The applicant withdrew the case through its platform.
+    ApprovalWithdraw = "approval_case.withdraw" on "approval_case",
     /// A one-time code sent for a signature.
     ApprovalOtpSend = "approval.otp_send" on "user",
     SeedDemo = "seed.demo" on "seed",

@@ -1258,3 +1258,109 @@ async fn a_task_is_transferred_to_a_colleague_and_a_case_is_sent_back_to_review(
     let (s, p) = problem(r).await;
     assert_eq!((s, p["code"].as_str()), (409, Some("TASK_ALREADY_DECIDED")));
 }
+
+#[tokio::test]
+async fn the_applicant_withdraws_through_the_platform_and_nothing_is_left_to_decide() {
+    let a = setup().await;
+    let case = a.submit("GGCS-001").await;
+    assert_eq!(
+        a.decide("acceptor", case, json!({ "decision": "approve" }))
+            .await
+            .status(),
+        200
+    );
+    let external: String =
+        sqlx::query_scalar("SELECT external_id FROM approval_case WHERE case_id = $1")
+            .bind(case)
+            .fetch_one(&a.app.db)
+            .await
+            .unwrap();
+    let token = a.token("reviewer1").await;
+    let task = a.task_of(&token, case).await.unwrap();
+    let withdraw = async |body: Value, key: &str| {
+        let bytes = body.to_string().into_bytes();
+        a.signed(
+            "/api/v1/approvals/intake/withdraw",
+            ("application/json".to_owned(), bytes),
+            key,
+            &nonce(),
+        )
+        .await
+    };
+    let body = json!({ "platform_case_id": external, "reason": "经营场所变更，暂不申请" });
+    assert_eq!(
+        problem(withdraw(body.clone(), "wrong-key-000000000").await)
+            .await
+            .0,
+        401
+    );
+    let (s, p) = problem(
+        withdraw(
+            json!({ "platform_case_id": external, "reason": " " }),
+            PLATFORM_KEY,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (400, Some("reason")),
+        "{p}"
+    );
+    let r = withdraw(body.clone(), PLATFORM_KEY).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(state_of(&a.app, case).await, "withdrawn");
+    assert!(open_tasks(&a.app, case).await.is_empty());
+    let again: Value = withdraw(body, PLATFORM_KEY).await.json().await.unwrap();
+    assert_eq!(again["replayed"], true);
+    // The reviewer's task went with it.
+    let code = a.otp("reviewer1", &token).await;
+    let r = a
+        .app
+        .post(
+            &format!("/api/v1/approvals/tasks/{task}/decision"),
+            json!({ "decision": "approve", "otp": code }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(problem(r).await.1["code"], "TASK_ALREADY_DECIDED");
+    let trail: Vec<Value> = a
+        .app
+        .get(
+            &format!("/api/v1/approvals/cases/{case}/trail"),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let last = trail.last().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["opinion"].as_str()),
+        (Some("withdrawn"), Some("经营场所变更，暂不申请"))
+    );
+    // A decided case cannot be withdrawn.
+    let filing = a.submit("GGCS-BA").await;
+    let ext: String =
+        sqlx::query_scalar("SELECT external_id FROM approval_case WHERE case_id = $1")
+            .bind(filing)
+            .fetch_one(&a.app.db)
+            .await
+            .unwrap();
+    let (s, p) = problem(
+        withdraw(
+            json!({ "platform_case_id": ext, "reason": "不需要了" }),
+            PLATFORM_KEY,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("CASE_CLOSED")));
+    assert_eq!(
+        mobile_api::approvals::trail::verify_cases(&a.app.state, None)
+            .await
+            .unwrap()
+            .map(|v| v.0),
+        Ok(2)
+    );
+}

@@ -96,6 +96,52 @@ impl ParsePayload for SubmissionBody {
 
 poem_openapi::impl_apirequest_for_payload!(SubmissionBody,);
 
+/// A platform's JSON request, as its bytes (the signature covers them),
+/// parsed once the signature holds. At most 64 KiB.
+pub struct SignedJson<T> {
+    pub bytes: Vec<u8>,
+    _of: std::marker::PhantomData<T>,
+}
+
+impl<T: poem_openapi::types::Type + Send + Sync> Payload for SignedJson<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(m) if m.essence_str() == "application/json")
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: poem_openapi::types::Type + Send + Sync> ParsePayload for SignedJson<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(_request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = shared::body::read_limited(body, 64 * 1024).await?;
+        Ok(SignedJson {
+            bytes,
+            _of: std::marker::PhantomData,
+        })
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(SignedJson<T>, T: poem_openapi::types::Type + Send + Sync);
+
+/// The applicant withdraws an application (撤回), through its platform.
+#[derive(Debug, Clone, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    pub platform_case_id: String,
+    /// Why, in the applicant's words (1–500 characters).
+    pub reason: String,
+}
+
 /// What a submission is answered with.
 #[derive(Debug, Clone, Serialize, Deserialize, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -273,6 +319,61 @@ impl ApprovalsApi {
         let sub = submission::parse(&body.content_type, body.bytes, true).await?;
         let received = super::supplement::receive(&state, platform, sub).await?;
         Ok(Json(received.into()))
+    }
+
+    /// The applicant withdraws a case not yet decided, through its platform
+    /// (signed JSON); a repeated withdrawal answers the same
+    #[oai(
+        path = "/approvals/intake/withdraw",
+        method = "post",
+        operation_id = "approval_intake_withdraw"
+    )]
+    #[tracing::instrument(name = "approvals.withdraw", skip_all)]
+    async fn withdraw(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: SignedJson<WithdrawRequest>,
+    ) -> Result<Json<CaseReceived>, ApiError> {
+        let platform = platform_of(&state, req, &body.bytes).await?;
+        let request: WithdrawRequest = shared::body::parse_json(&body.bytes)?;
+        let reason = shared::body::text(&request.reason, "reason", 500)?;
+        let mut tx = state.db.begin().await?;
+        let case_id = sqlx::query_scalar!(
+            "SELECT case_id FROM approval_case WHERE platform = $1 AND external_id = $2",
+            platform,
+            request.platform_case_id.trim()
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(case_not_found)?;
+        let mut case = flow::lock(&mut tx, case_id)
+            .await?
+            .ok_or_else(case_not_found)?;
+        let replayed = case.state == CaseState::Withdrawn;
+        if !replayed {
+            flow::withdraw(
+                &state,
+                &mut tx,
+                &mut case,
+                &reason,
+                json!({ "platform": platform }),
+            )
+            .await?;
+            Entry::system(Action::ApprovalWithdraw)
+                .on(Stream::Organisation(case.organisation_id))
+                .object(case_id)
+                .append(&mut tx)
+                .await?;
+        }
+        let number = flow::acceptance_number(&mut tx, case_id).await?;
+        tx.commit().await?;
+        Ok(Json(CaseReceived {
+            case_id,
+            state: case.state.as_str().to_owned(),
+            acceptance_number: number,
+            replayed,
+        }))
     }
 
     /// A case typed in at a service window by a user granted the item's

@@ -728,3 +728,29 @@ pub async fn resume_after_supplement(
     enter_step(conn, calendar, case, index, back_to).await?;
     Ok(())
 }
+
+/// The applicant withdraws (撤回) an application not yet decided: the open
+/// tasks are cancelled and the case ends as `withdrawn`, with the reason
+/// they gave in its trail.
+pub async fn withdraw(
+    state: &AppState,
+    conn: &mut PgConnection,
+    case: &mut LockedCase,
+    reason: &str,
+    detail: Value,
+) -> Result<(), ApiError> {
+    if case.state.is_closed() {
+        return Err(ApiError::of(codes::CASE_CLOSED));
+    }
+    cancel_open(conn, case, None).await?;
+    close(conn, case, CaseState::Withdrawn).await?;
+    case.record(
+        state,
+        conn,
+        NewEntry::new("withdrawn", None)
+            .opinion(Some(reason))
+            .detail(detail),
+    )
+    .await?;
+    Ok(())
+}

@@ -74,6 +74,11 @@ impl<'a> NewEntry<'a> {
         self.detail = detail;
         self
     }
+
+    pub fn opinion(mut self, opinion: Option<&'a str>) -> NewEntry<'a> {
+        self.opinion = opinion;
+        self
+    }
 }
 
 /// The canonical text of a detail: keys sorted (serde_json's map is a

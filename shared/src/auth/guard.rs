@@ -18,7 +18,11 @@ pub const PUBLIC_OPERATIONS: &[&str] = &["auth_login", "auth_wechat_login", "aut
 
 /// Operations systems we do not own call, each request signed with the
 /// caller's configured key ([`crate::inbound`]) instead of a bearer token.
-pub const SIGNED_OPERATIONS: &[&str] = &["approval_intake", "approval_intake_supplement"];
+pub const SIGNED_OPERATIONS: &[&str] = &[
+    "approval_intake",
+    "approval_intake_supplement",
+    "approval_intake_withdraw",
+];
 
 /// Which roles the guard of OpenAPI scheme `scheme` admits.
 pub fn roles_of(scheme: &str) -> Option<&'static [Role]> {
