@@ -443,6 +443,19 @@ async fn a_case_runs_from_intake_to_approval_and_every_entry_is_signed() {
         prev = e["hash"].as_str().unwrap().to_owned();
     }
     assert_eq!(trail[2]["actor_id"], a.users["acceptor"].0.to_string());
+    // Decisions are signed with the approver's own key; what the system
+    // recorded (submission, pre-review, acceptance, the end) with its key.
+    let signer = |e: &Value| -> String {
+        serde_json::from_str::<Value>(e["signed"].as_str().unwrap()).unwrap()["signer"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(signer(&trail[2]), format!("user:{}", a.users["acceptor"].0));
+    for i in [0, 1, 3, 7] {
+        assert_eq!(signer(&trail[i]), "system", "entry {i}");
+        assert_eq!(trail[i]["public_key"], trail[0]["public_key"]);
+    }
     assert_ne!(
         trail[2]["public_key"], trail[4]["public_key"],
         "each approver signs with their own key"
@@ -980,6 +993,15 @@ async fn a_material_opened_is_a_trail_entry_and_a_sensitive_items_files_are_encr
         .await
         .unwrap();
     assert_eq!(viewed.0, Some(a.users["acceptor"].0));
+    // A view needs no one-time code, so the viewer's key does not sign it.
+    let view_signer: String = sqlx::query_scalar(
+        "SELECT signed::jsonb ->> 'signer' FROM approval_trail WHERE case_id = $1 AND action = 'material_viewed'",
+    )
+    .bind(case)
+    .fetch_one(&a.app.db)
+    .await
+    .unwrap();
+    assert_eq!(view_signer, "system");
     assert_eq!(viewed.1["material"], "application");
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'approval_case.material_view' AND object_id = $1")
         .bind(case.to_string())
@@ -1362,5 +1384,125 @@ async fn the_applicant_withdraws_through_the_platform_and_nothing_is_left_to_dec
             .unwrap()
             .map(|v| v.0),
         Ok(2)
+    );
+}
+
+#[tokio::test]
+async fn a_claimed_single_task_is_taken_from_the_colleagues_and_the_trail_says_who() {
+    let a = setup().await;
+    // A second acceptor, granted before the case comes in: both get the task.
+    let dept: Uuid = sqlx::query_scalar("SELECT department_id FROM app_user WHERE user_id = $1")
+        .bind(a.users["acceptor"].0)
+        .fetch_one(&a.app.db)
+        .await
+        .unwrap();
+    let hash = shared::auth::password::hash(PASSWORD).await.unwrap();
+    let colleague = create_user(&a.app, "acceptor2", "approver", None, None, Some(&hash)).await;
+    sqlx::query("UPDATE app_user SET department_id = $2 WHERE user_id = $1")
+        .bind(colleague)
+        .bind(dept)
+        .execute(&a.app.db)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO approval_grant (grant_id, user_id, item_code, step) VALUES ($1, $2, 'GGCS-001', 'accept')")
+        .bind(Uuid::new_v4())
+        .bind(colleague)
+        .execute(&a.app.db)
+        .await
+        .unwrap();
+    let case = a.submit("GGCS-001").await;
+    assert_eq!(open_tasks(&a.app, case).await.len(), 2);
+    let theirs = a.token("acceptor2").await;
+    let task = a.task_of(&theirs, case).await.unwrap();
+    let r = a
+        .app
+        .post(
+            &format!("/api/v1/approvals/tasks/{task}/claim"),
+            json!({}),
+            Some(&theirs),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let made: Value = r.json().await.unwrap();
+    let mine = a.token("acceptor").await;
+    assert!(
+        a.task_of(&mine, case).await.is_none(),
+        "the colleague's task is gone"
+    );
+    let trail: Vec<Value> = a
+        .app
+        .get(
+            &format!("/api/v1/approvals/cases/{case}/trail"),
+            Some(&theirs),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claimed = trail.iter().find(|e| e["action"] == "claimed").unwrap();
+    assert_eq!(claimed["seq"], made["trail_seq"]);
+    assert_eq!(claimed["actor_id"], colleague.to_string());
+    // Claiming again changes nothing; someone else's task is not found; a
+    // countersign task is not claimed.
+    let again: Value = a
+        .app
+        .post(
+            &format!("/api/v1/approvals/tasks/{task}/claim"),
+            json!({}),
+            Some(&theirs),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["trail_seq"], made["trail_seq"]);
+    let r = a
+        .app
+        .post(
+            &format!("/api/v1/approvals/tasks/{task}/claim"),
+            json!({}),
+            Some(&mine),
+        )
+        .await;
+    assert_eq!(problem(r).await.0, 404);
+    let _ = a
+        .app
+        .post("/api/v1/approvals/otp", json!({}), Some(&theirs))
+        .await;
+    sqlx::query("UPDATE app_user SET phone = '13900000098' WHERE user_id = $1")
+        .bind(colleague)
+        .execute(&a.app.db)
+        .await
+        .unwrap();
+    a.app
+        .post("/api/v1/approvals/otp", json!({}), Some(&theirs))
+        .await;
+    let otp = a.sms.last_code("13900000098").unwrap();
+    let r = a
+        .app
+        .post(
+            &format!("/api/v1/approvals/tasks/{task}/decision"),
+            json!({ "decision": "approve", "otp": otp }),
+            Some(&theirs),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let reviewer = a.token("reviewer1").await;
+    let review_task = a.task_of(&reviewer, case).await.unwrap();
+    let r = a
+        .app
+        .post(
+            &format!("/api/v1/approvals/tasks/{review_task}/claim"),
+            json!({}),
+            Some(&reviewer),
+        )
+        .await;
+    assert_eq!(problem(r).await.1["code"], "DECISION_NOT_ALLOWED");
+    assert_eq!(
+        mobile_api::approvals::trail::verify_cases(&a.app.state, Some(case))
+            .await
+            .unwrap()
+            .map(|v| v.1),
+        Ok(trail.len() as u64 + 2)
     );
 }

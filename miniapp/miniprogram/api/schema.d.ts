@@ -1349,7 +1349,7 @@ export interface components {
             organisation_id: string;
             /** Format: int32 */
             paused_days: number;
-            /** @description Why pre-review failed, or why it was not accepted or granted. */
+            /** @description Why pre-review failed (a decision's reasons are its trail entries' opinions). */
             problems?: unknown;
             /** @description `platform`, `window` or `national`. */
             source: string;

@@ -443,7 +443,7 @@ impl ApprovalsApi {
         let case = flow::lock(&mut tx, case_id)
             .await?
             .ok_or_else(task_not_found)?;
-        flow::claim(&mut tx, &case, &task).await?;
+        let trail_seq = flow::claim(&state, &mut tx, &case, &task).await?;
         Entry::by(&auth.0, Action::ApprovalTaskClaim)
             .on(Stream::Organisation(case.organisation_id))
             .object(task.task_id)
@@ -454,7 +454,7 @@ impl ApprovalsApi {
         Ok(Json(DecisionMade {
             case_id,
             state: case.state.as_str().to_owned(),
-            trail_seq: 0,
+            trail_seq,
         }))
     }
 
@@ -490,10 +490,13 @@ impl ApprovalsApi {
             .object(auth.user_id)
             .append_alone(&state.db)
             .await?;
+        // By characters: a phone is free text an admin typed.
+        let chars: Vec<char> = phone.chars().collect();
+        let keep = |r: std::ops::Range<usize>| chars[r].iter().collect::<String>();
         let masked = format!(
             "{}****{}",
-            &phone[..3.min(phone.len())],
-            &phone[phone.len().saturating_sub(4)..]
+            keep(0..3.min(chars.len())),
+            keep(chars.len().saturating_sub(4)..chars.len())
         );
         Ok(Json(OtpSent {
             phone: masked,

@@ -26,6 +26,7 @@ use shared::{
     workdays::Calendar,
 };
 
+pub use super::decision::{Decision, DecisionKind};
 use super::trail::{self, NewEntry};
 use crate::approval_items::definition::{Definition, Step, StepMode};
 
@@ -61,20 +62,6 @@ impl CaseState {
                 | CaseState::LicenceIssued
                 | CaseState::Archived
         )
-    }
-}
-
-shared::text_enum! {
-    /// What an approver does with a task.
-    pub enum DecisionKind {
-        Approve = "approve",
-        Reject = "reject",
-        /// 退回补正: the applicant supplements the listed materials or fields.
-        Return = "return",
-        /// 回退 to an earlier review step.
-        SendBack = "send_back",
-        /// 转办 to a colleague holding the grant.
-        Transfer = "transfer",
     }
 }
 
@@ -405,19 +392,6 @@ pub async fn approve_automatically(
     Ok(())
 }
 
-/// A decision as the approver sends it, checked.
-#[derive(Debug, Clone)]
-pub struct Decision {
-    pub kind: DecisionKind,
-    pub opinion: Option<String>,
-    /// `return`: what the applicant must supplement (material or field codes).
-    pub supplement: Vec<String>,
-    /// `send_back`: the step to go back to.
-    pub to_step: Option<String>,
-    /// `transfer`: the colleague who takes the task.
-    pub to_user: Option<Uuid>,
-}
-
 pub struct TaskRow {
     pub task_id: Uuid,
     pub round: i32,
@@ -473,15 +447,28 @@ pub fn check_current(case: &LockedCase, task: &TaskRow) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// Claims a `single` task: the colleagues' tasks of the step are cancelled.
+/// Claims a `single` task: the colleagues' tasks of the step are cancelled,
+/// and the trail says who took it. Claiming one's claimed task again
+/// changes nothing. Returns the number of the `claimed` trail entry.
 pub async fn claim(
+    state: &AppState,
     conn: &mut PgConnection,
     case: &LockedCase,
     task: &TaskRow,
-) -> Result<(), ApiError> {
+) -> Result<i32, ApiError> {
     check_current(case, task)?;
     if task.mode != StepMode::Single.as_str() {
         return Err(not_allowed("task_id", "只有单人办理的环节需要认领"));
+    }
+    if task.state == "claimed" {
+        let seq = sqlx::query_scalar!(
+            "SELECT seq FROM approval_trail WHERE case_id = $1 AND task_id = $2 AND action = 'claimed'",
+            case.case_id,
+            task.task_id
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        return Ok(seq);
     }
     sqlx::query!(
         "UPDATE approval_task SET state = 'claimed' WHERE task_id = $1",
@@ -490,7 +477,10 @@ pub async fn claim(
     .execute(&mut *conn)
     .await?;
     cancel_open(conn, case, Some(task.task_id)).await?;
-    Ok(())
+    let mut entry =
+        NewEntry::new("claimed", Some(task.assignee_id)).at(case.step().map(|s| s.code.as_str()));
+    entry.task_id = Some(task.task_id);
+    case.record(state, conn, entry).await
 }
 
 /// What a decision did, for the answer.
@@ -607,6 +597,7 @@ pub async fn decide(
                 actor: Some(actor),
                 opinion,
                 detail,
+                signed_by_actor: true,
             },
         )
         .await?;
@@ -636,13 +627,6 @@ pub async fn decide(
             } else {
                 CaseState::Rejected
             };
-            sqlx::query!(
-                "UPDATE approval_case SET problems = $2 WHERE case_id = $1",
-                case.case_id,
-                json!([{ "reason": opinion }])
-            )
-            .execute(&mut *conn)
-            .await?;
             close(conn, case, end).await?;
         }
         DecisionKind::Return => {

@@ -5,7 +5,6 @@
 //! sensitive item) before the one transaction that records the case, its
 //! trail and its first tasks.
 
-use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -24,7 +23,7 @@ use shared::{
 
 use super::{
     flow::{self, CaseState},
-    submission::{ApplicantKind, File, Submission, pre_review},
+    submission::{ApplicantKind, File, Submission, pre_review, review_applicant},
     trail::{self, NewEntry},
 };
 use crate::approval_items::definition::{Definition, HandlingLevel};
@@ -56,13 +55,11 @@ pub async fn current_item(conn: &mut PgConnection, code: &str) -> Result<Item, A
     .fetch_optional(conn)
     .await?;
     let Some(r) = r else {
-        return Err(ApiError::of(codes::APPROVAL_ITEM_NOT_FOUND)
-            .with_code(codes::APPROVAL_ITEM_NOT_FOUND, "审批事项不存在")
-            .field(
-                "case.item_code",
-                codes::APPROVAL_ITEM_NOT_FOUND,
-                "没有该事项编码",
-            ));
+        return Err(ApiError::of(codes::APPROVAL_ITEM_NOT_FOUND).field(
+            "case.item_code",
+            codes::APPROVAL_ITEM_NOT_FOUND,
+            "没有该事项编码",
+        ));
     };
     if r.retired {
         return Err(ApiError::of(codes::APPROVAL_ITEM_RETIRED).field(
@@ -146,8 +143,9 @@ pub struct Received {
     pub replayed: bool,
 }
 
-/// SM3 over the case part and the files' digests.
-fn submission_digest(sub: &Submission) -> String {
+/// SM3 over the case part and the files' digests: what makes two deliveries
+/// the same submission (an intake's, or a supplement's).
+pub fn submission_digest<T: serde::Serialize>(sub: &Submission<T>) -> String {
     let files: Vec<_> = sub.files.iter().map(|f| json!([f.code, f.sm3])).collect();
     let case = serde_json::to_value(&sub.case).unwrap_or_default();
     sm3_hex(trail::canonical(&json!({ "case": case, "files": files })).as_bytes())
@@ -341,10 +339,18 @@ pub async fn receive(
     let (organisation, reviewed) = match (organisation, reviewed) {
         (Ok(o), Ok(r)) => (o, r),
         (o, r) => {
+            let resolved = o.as_ref().ok().copied();
             let mut problems = o.err().into_iter().collect::<Vec<_>>();
             problems.extend(r.err().unwrap_or_default());
             if let (Some(p), Some(id)) = (platform, &external_id) {
-                record_failed(state, &mut conn, &item, p, id, &digest, &sub, &problems).await?;
+                let failed = Failed {
+                    item: &item,
+                    platform: p,
+                    external_id: id,
+                    digest: &digest,
+                    organisation: resolved,
+                };
+                record_failed(state, &mut conn, failed, &sub, &problems).await?;
             }
             return Err(refused(problems));
         }
@@ -467,17 +473,32 @@ pub async fn receive(
     })
 }
 
-/// A platform's case that failed pre-review, kept with its reasons (no files).
+/// Which platform case failed pre-review, and where it was to be handled
+/// (`None`: the submission did not say; the city's bureau keeps it).
+struct Failed<'a> {
+    item: &'a Item,
+    platform: &'a str,
+    external_id: &'a str,
+    digest: &'a str,
+    organisation: Option<Uuid>,
+}
+
+/// A platform's case that failed pre-review, kept with its reasons and no
+/// files, so the same case id answers the same.
 async fn record_failed(
     state: &AppState,
     conn: &mut PgConnection,
-    item: &Item,
-    platform: &str,
-    external_id: &str,
-    digest: &str,
+    failed: Failed<'_>,
     sub: &Submission,
     problems: &[FieldError],
 ) -> Result<(), ApiError> {
+    let Failed {
+        item,
+        platform,
+        external_id,
+        digest,
+        organisation,
+    } = failed;
     let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
     sqlx::query!(
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
@@ -485,37 +506,40 @@ async fn record_failed(
     )
     .fetch_one(&mut *tx)
     .await?;
-    if replay(&mut tx, platform, external_id, digest)
-        .await
-        .is_err()
-        || sqlx::query_scalar!(
-            "SELECT count(*) AS \"n!\" FROM approval_case WHERE platform = $1 AND external_id = $2",
-            platform,
-            external_id
-        )
-        .fetch_one(&mut *tx)
-        .await?
-            > 0
-    {
+    let there = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM approval_case WHERE platform = $1 AND external_id = $2",
+        platform,
+        external_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if there > 0 {
+        // A concurrent delivery of the same case recorded it first.
         return Ok(());
     }
-    let organisation = sqlx::query_scalar!("SELECT organisation_id FROM organisation WHERE kind = 'city' ORDER BY division_code LIMIT 1")
+    let organisation = match organisation {
+        Some(o) => o,
+        None => sqlx::query_scalar!(
+            "SELECT organisation_id FROM organisation WHERE kind = 'city' ORDER BY division_code LIMIT 1"
+        )
         .fetch_one(&mut *tx)
-        .await?;
-    let a = &sub.case.applicant;
-    let name = a.name.trim();
-    // Identifiers that failed to parse are not kept: a placeholder marks them.
-    let (kind, uscc, id_enc) = match a.kind {
+        .await?,
+    };
+    // Only identifiers that parsed are kept; one that did not is stored
+    // empty (the columns require one per kind of applicant).
+    let (applicant, _) = review_applicant(&sub.case.applicant);
+    let name = applicant.name.as_str();
+    let (kind, uscc, id_enc) = match applicant.kind {
         ApplicantKind::Organisation => (
             "organisation",
-            Some(a.uscc.clone().unwrap_or_default()),
+            Some(applicant.uscc.clone().unwrap_or_default()),
             None,
         ),
         ApplicantKind::Person => (
             "person",
             None,
             Some(state.pii.encrypt(
-                a.id_number.as_deref().unwrap_or_default(),
+                applicant.id_number.as_deref().unwrap_or_default(),
                 b"approval_case.applicant_id",
             )),
         ),
@@ -545,7 +569,15 @@ async fn record_failed(
     )
     .execute(&mut *tx)
     .await?;
-    trail::append(state, &mut tx, case_id, item.definition.sensitive, NewEntry::new("pre_review_failed", None).detail(json!({ "platform": platform, "problems": problems.len(), "submission_sm3": digest, "at": Utc::now().timestamp() })))
+    trail::append(
+        state,
+        &mut tx,
+        case_id,
+        item.definition.sensitive,
+        NewEntry::new("pre_review_failed", None).detail(
+            json!({ "platform": platform, "problems": problems.len(), "submission_sm3": digest }),
+        ),
+    )
     .await?;
     Entry::system(Action::ApprovalCaseSubmit)
         .on(Stream::Organisation(organisation))

@@ -5,12 +5,14 @@
 //!
 //! - `submission`: what is handed in, and the pre-review of it;
 //! - `intake`, `supplement`: a case comes in, a returned case comes back;
+//! - `decision`: what an approver decides;
 //! - `flow`: every move of a case (the engine);
 //! - `trail`: the signed, hash-linked record of it;
 //! - `views`, `detail`: what is read back, in the caller's scope;
 //! - `api`: the HTTP surface.
 
 pub mod api;
+pub mod decision;
 pub mod detail;
 pub mod flow;
 pub mod intake;

@@ -11,7 +11,6 @@ use shared::{
     ApiError, AppState,
     audit::{Action, Entry, Stream},
     codes,
-    crypto::sm3_hex,
     workdays::Calendar,
 };
 
@@ -39,13 +38,7 @@ pub async fn receive(
     platform: &str,
     sub: Submission<SupplementForm>,
 ) -> Result<Received, ApiError> {
-    let files: Vec<_> = sub.files.iter().map(|f| json!([f.code, f.sm3])).collect();
-    let digest = sm3_hex(
-        trail::canonical(
-            &json!({ "case": serde_json::to_value(&sub.case).unwrap_or_default(), "files": files }),
-        )
-        .as_bytes(),
-    );
+    let digest = intake::submission_digest(&sub);
     let mut tx = state.db.begin().await?;
     let case_id = sqlx::query_scalar!(
         "SELECT case_id FROM approval_case WHERE platform = $1 AND external_id = $2",

@@ -5,8 +5,11 @@
 //! can check it with another SM2 implementation. An entry's hash is
 //! `SM3(signed ‖ signature)`; the first entry links to 64 zeros.
 //!
-//! Decisions are signed with the approver's key (after a one-time code);
-//! what the system does, and a view of a material, with the system's.
+//! Decisions are signed with the approver's key, and only they: a decision
+//! is confirmed with a one-time code, so a signature by that key means the
+//! approver confirmed it. Everything else — what the system does, a view of
+//! a material — is signed with the system's key, and `signer` says whose
+//! key signed.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,6 +39,8 @@ pub struct SignedEntry {
     pub opinion_sm3: Option<String>,
     pub prev_hash: String,
     pub seq: i32,
+    /// Whose key signed: `user:{id}` (a decision) or `system`.
+    pub signer: String,
     pub step: Option<String>,
     /// RFC 3339, China time, milliseconds.
     pub time: String,
@@ -49,6 +54,9 @@ pub struct NewEntry<'a> {
     pub actor: Option<Uuid>,
     pub opinion: Option<&'a str>,
     pub detail: Value,
+    /// Signed with the actor's own key: a decision confirmed with a
+    /// one-time code. Otherwise the system's key signs.
+    pub signed_by_actor: bool,
 }
 
 impl<'a> NewEntry<'a> {
@@ -62,6 +70,7 @@ impl<'a> NewEntry<'a> {
             actor,
             opinion: None,
             detail: Value::Object(Default::default()),
+            signed_by_actor: false,
         }
     }
 
@@ -118,22 +127,26 @@ pub async fn append(
     // Milliseconds: what the signed text says is exactly what is stored.
     let now = Utc::now();
     let at = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
-    let holder = holder(entry.actor);
+    let signer = match entry.actor {
+        Some(id) if entry.signed_by_actor => Holder::User(id),
+        _ => Holder::System,
+    };
     let signed = SignedEntry {
         action: entry.action.to_owned(),
-        actor: holder.to_string(),
+        actor: holder(entry.actor).to_string(),
         case_id,
         detail_sm3: sm3_hex(canonical(&entry.detail).as_bytes()),
         opinion_sm3: entry.opinion.map(|o| sm3_hex(o.as_bytes())),
         prev_hash,
         seq,
+        signer: signer.to_string(),
         step: entry.step.map(str::to_owned),
         time: time_text(at),
     };
     let text = serde_json::to_string(&signed).map_err(ApiError::internal)?;
     let sig = state
         .signer
-        .sign(&mut *conn, holder, text.as_bytes())
+        .sign(&mut *conn, signer, text.as_bytes())
         .await?;
     let hash = sm3_hex(format!("{text}{}", sig.signature).as_bytes());
     let (opinion, opinion_enc) = match entry.opinion {
@@ -187,7 +200,7 @@ pub struct StoredEntry {
     pub signature: String,
     pub public_key: String,
     pub hash: String,
-    /// The key on file for the actor (the local signer's), if any.
+    /// The key on file for the entry's signer (the local signer's), if any.
     pub key_on_file: Option<String>,
 }
 
@@ -218,7 +231,8 @@ pub async fn entries(
                   k.public_key AS "key_on_file?"
            FROM approval_trail t
            LEFT JOIN app_user u ON u.user_id = t.actor_id
-           LEFT JOIN signing_key k ON k.holder = coalesce('user:' || t.actor_id::text, 'system')
+           -- read as text: an edited entry need not be JSON any more
+           LEFT JOIN signing_key k ON k.holder = substring(t.signed from '"signer":"([^"]+)"')
            WHERE t.case_id = $1 ORDER BY t.seq"#,
         case_id
     )
@@ -250,9 +264,7 @@ pub fn verify(state: &AppState, entries: &[StoredEntry]) -> Result<(), Broken> {
         if !sm2_verify(&e.public_key, e.signed.as_bytes(), &e.signature) {
             return Err(broken("the SM2 signature does not verify"));
         }
-        if let Some(k) = &e.key_on_file
-            && k != &e.public_key
-        {
+        if e.key_on_file.as_deref() != Some(e.public_key.as_str()) {
             return Err(broken("signed with a key that is not the signer's"));
         }
         if sm3_hex(format!("{}{}", e.signed, e.signature).as_bytes()) != e.hash {
@@ -270,6 +282,8 @@ pub fn verify(state: &AppState, entries: &[StoredEntry]) -> Result<(), Broken> {
             && signed.action == e.action
             && signed.step == e.step_code
             && signed.actor == holder(e.actor_id).to_string()
+            // A decision is the approver's own signature, never the system's.
+            && (super::decision::DecisionKind::from_text(&e.action).is_none() || signed.signer == signed.actor)
             && signed.time == time_text(e.at)
             && signed.detail_sm3 == sm3_hex(canonical(&e.detail).as_bytes())
             && signed.opinion_sm3 == opinion.map(|o| sm3_hex(o.as_bytes()));
@@ -322,6 +336,7 @@ mod tests {
             opinion_sm3: None,
             prev_hash: GENESIS.into(),
             seq: 1,
+            signer: "system".into(),
             step: Some("review".into()),
             time: "2026-12-02T15:00:00.000+08:00".into(),
         };

@@ -353,7 +353,7 @@ pub struct CaseDetail {
     pub tasks: Vec<TaskView>,
     /// The caller's own open task on it, if any.
     pub my_task_id: Option<Uuid>,
-    /// Why pre-review failed, or why it was not accepted or granted.
+    /// Why pre-review failed (a decision's reasons are its trail entries' opinions).
     pub problems: Option<Value>,
     pub paused_days: i32,
 }
